@@ -1,0 +1,2 @@
+export type { CliIo } from "./io.ts";
+export { run } from "./run.ts";
