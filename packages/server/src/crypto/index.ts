@@ -1,0 +1,19 @@
+export { decrypt, type EnvelopeAad, encrypt, keyIdOf } from "./envelope.ts";
+export {
+	EnvelopeError,
+	type EnvelopeErrorCode,
+	envelopeErrorCodes,
+} from "./errors.ts";
+export {
+	createKeyRing,
+	generateKey,
+	type KeyRing,
+	parseKeyList,
+} from "./key-ring.ts";
+export { type RotateProgress, renderProgress } from "./progress-bar.ts";
+export {
+	type RotateFailure,
+	type RotateKeysInput,
+	type RotateSummary,
+	rotateKeys,
+} from "./rotate.ts";
