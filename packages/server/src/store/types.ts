@@ -52,7 +52,7 @@ export interface ConnectedAccountRow {
 	lastRefreshError: Record<string, unknown> | null;
 	lastRefreshAt: number | null;
 	lastUsedAt: number | null;
-	/** Incremented by every successful `updateConnectedAccount`; the compare-and-set guard. */
+	/** Incremented by every successful `updateConnectedAccount`; the compare-and-set guard. Starts at 1. */
 	version: number;
 	leaseOwner: string | null;
 	leaseExpiresAt: number | null;
@@ -232,7 +232,10 @@ export interface Store {
 	 * revoked. Returns false (and writes nothing) when another request rotated it first.
 	 */
 	rotateSession(oldId: string, next: SessionRow, now: number): Promise<boolean>;
-	/** Revokes every session of a family; returns how many were still live. */
+	/**
+	 * Revokes every session of a family; returns how many were still live (not yet revoked; rotated
+	 * ones count, since they are revoked too). 0 means the family was already revoked.
+	 */
 	revokeSessionFamily(familyId: string, now: number): Promise<number>;
 
 	// Connected accounts
@@ -273,6 +276,7 @@ export interface Store {
 	/**
 	 * Leases up to `limit` active accounts whose access token expires before `expiringBefore` and
 	 * that were used after `usedAfter`, skipping rows leased by others (the proactive refresher).
+	 * Accounts without an expiry or never used are not claimed; the soonest expiry comes first.
 	 */
 	claimExpiring(input: {
 		expiringBefore: number;
@@ -292,6 +296,10 @@ export interface Store {
 
 	// One-time records: `consume…` deletes and returns in one atomic step; expired rows yield null.
 	putProviderSession(row: ProviderSessionRow): Promise<void>;
+	/**
+	 * `sessionFamilyId` must match exactly: null matches only rows stored without a family. With
+	 * several matches the newest is consumed first.
+	 */
 	consumeProviderSession(input: {
 		userId: string;
 		providerConfigId: string;
@@ -307,10 +315,19 @@ export interface Store {
 	): Promise<OAuthFlowRow | null>;
 	putAuthCode(row: AuthCodeRow): Promise<void>;
 	consumeAuthCode(codeHash: string, now: number): Promise<AuthCodeRow | null>;
-	/** Deletes expired one-time records and old rotated sessions; returns how many rows went. */
+	/**
+	 * Deletes expired one-time records and old rotated sessions; returns how many rows went.
+	 * Sessions go once past their `expiresAt` (rotated or not: an expired token is useless either way).
+	 */
 	purgeExpired(now: number): Promise<number>;
 
 	// Revocation queue (work items are claimed by pushing `nextAttemptAt` forward)
+	/**
+	 * Claims due items (`nextAttemptAt <= now`), setting `nextAttemptAt = claimUntil` and counting
+	 * the attempt (`attempts + 1`) in the same write; the rows come back as claimed. Counting at
+	 * claim time means an attempt that crashed its process still counts. `reschedule…` then only
+	 * sets the next time and the error. Concurrent claimers never receive the same row.
+	 */
 	claimRevocations(input: {
 		now: number;
 		limit: number;
@@ -324,6 +341,7 @@ export interface Store {
 	): Promise<void>;
 
 	// Event outbox
+	/** As `claimRevocations`, over undelivered events (a new event is due at its `createdAt`). */
 	claimEvents(input: {
 		now: number;
 		limit: number;
@@ -341,6 +359,7 @@ export interface Store {
 	}): Promise<EventRow[]>;
 
 	// Session-signing keys
+	/** Newest first. */
 	listSigningKeys(): Promise<SigningKeyRow[]>;
 	insertSigningKey(row: SigningKeyRow): Promise<void>;
 	retireSigningKey(kid: string, now: number): Promise<void>;
@@ -348,7 +367,7 @@ export interface Store {
 	// Key rotation support
 	/**
 	 * Rows of `table` (ordered by id, after `afterId`) holding at least one envelope whose key id is
-	 * not `keyId`.
+	 * not `keyId`. A non-null value that is not an envelope counts as not under `keyId`.
 	 */
 	listEncryptedNotUnderKey(
 		table: EncryptedTable,
@@ -356,7 +375,11 @@ export interface Store {
 		afterId: string,
 		limit: number,
 	): Promise<EncryptedRow[]>;
-	/** Rewrites a row's envelopes only if they still equal `expected` (a concurrent refresh wins). */
+	/**
+	 * Rewrites a row's envelopes only if they still equal `expected` (a concurrent refresh wins).
+	 * Columns absent from `expected` are not compared, columns absent from `next` not written. It
+	 * changes neither `version` nor `updatedAt`, so a refresh racing the rotation is never refused.
+	 */
 	replaceEncrypted(
 		table: EncryptedTable,
 		id: string,
