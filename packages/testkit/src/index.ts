@@ -1,0 +1,17 @@
+export type { FaultBehaviour, FaultEndpoint } from "./fault/behaviours.ts";
+export {
+	type FaultCounters,
+	type FaultProvider,
+	type FaultProviderOptions,
+	type FaultRequest,
+	startFaultProvider,
+} from "./fault/start-fault-provider.ts";
+export { type AuthorizeOptions, authorize } from "./upstream/authorize.ts";
+export {
+	type GrantTarget,
+	startUpstream,
+	type Upstream,
+	type UpstreamCounters,
+	type UpstreamEndpoints,
+	type UpstreamOptions,
+} from "./upstream/start-upstream.ts";
