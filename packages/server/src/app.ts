@@ -1,18 +1,25 @@
 import { bodyLimit } from "hono/body-limit";
 import { createRouter } from "./http/env.ts";
 import { renderError, renderNotFound } from "./http/errors.ts";
+import { readPrincipal } from "./http/principal.ts";
 import { requestContext } from "./http/request-context.ts";
-import type { Logger } from "./logger.ts";
+import { connectedAccountRoutes } from "./routes/connected-accounts.ts";
+import type { RouteDeps } from "./routes/deps.ts";
 import { healthRoutes } from "./routes/health.ts";
-import type { Store } from "./store/index.ts";
+import { jwksRoutes } from "./routes/jwks.ts";
+import { linkRoutes } from "./routes/link.ts";
+import { signinRoutes } from "./routes/signin.ts";
+import { tokenRoutes } from "./routes/token.ts";
+import { userRoutes } from "./routes/user.ts";
+import type { UsageTracker } from "./vault/usage.ts";
 import { version } from "./version.ts";
 
 /** JSON bodies Tether accepts are small; anything larger is refused before it is read. */
 const maxBodyBytes = 64 * 1024;
 
-export interface AppDeps {
-  store: Store;
-  logger: Logger;
+export interface AppDeps extends RouteDeps {
+  usage: UsageTracker;
+  matchSecretKey: (key: string) => boolean;
 }
 
 /** The HTTP surface: middleware, the routes, the OpenAPI description and the error renderer. */
@@ -24,20 +31,37 @@ export function createApp(deps: AppDeps) {
     c.header("X-Content-Type-Options", "nosniff");
   });
   app.use(bodyLimit({ maxSize: maxBodyBytes }));
+  app.use(readPrincipal(deps));
   app.onError(renderError(deps.logger));
   app.notFound(renderNotFound);
 
   app.route("/", healthRoutes(deps));
+  app.route("/", jwksRoutes(deps));
+  app.route("/", signinRoutes(deps));
+  app.route("/", tokenRoutes(deps));
+  app.route("/", userRoutes(deps));
+  app.route("/", connectedAccountRoutes(deps));
+  app.route("/", linkRoutes(deps));
 
-  const documentConfig = {
+  app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "A Tether session access token",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "The app backend's secret key (tsk_…); never from a browser",
+  });
+  app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
       title: "Tether",
       version,
       description: "Sign-in, account linking and fresh provider access tokens for your app.",
     },
-  };
-  app.doc31("/openapi.json", documentConfig);
+  });
   return app;
 }
 

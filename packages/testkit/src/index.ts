@@ -7,6 +7,7 @@ export {
 	startFaultProvider,
 } from "./fault/start-fault-provider.ts";
 export { type AuthorizeOptions, authorize } from "./upstream/authorize.ts";
+export { type CookieJar, createCookieJar } from "./upstream/cookie-jar.ts";
 export {
 	type GrantTarget,
 	startUpstream,

@@ -426,6 +426,7 @@ function storeContract(target: Target): void {
 					scopes: ["openid", "https://www.googleapis.com/auth/drive"],
 					accessTokenEnc: env("k1", "a"),
 					refreshTokenEnc: env("k1", "r"),
+					refreshTokenHashes: ["h2", "h1"],
 					idTokenEnc: env("k1", "i"),
 					refreshTokenExpiresAt: T0 + 1000 * MIN,
 					status: "reauth_required",

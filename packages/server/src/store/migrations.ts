@@ -54,6 +54,7 @@ CREATE TABLE connected_accounts (
 	token_type TEXT,
 	access_token_enc TEXT,
 	refresh_token_enc TEXT,
+	refresh_token_hashes ${json} NOT NULL,
 	id_token_enc TEXT,
 	access_token_expires_at BIGINT,
 	refresh_token_expires_at BIGINT,

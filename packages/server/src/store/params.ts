@@ -54,6 +54,7 @@ export const insertColumns = {
 		"token_type",
 		"access_token_enc",
 		"refresh_token_enc",
+		"refresh_token_hashes",
 		"id_token_enc",
 		"access_token_expires_at",
 		"refresh_token_expires_at",
@@ -288,6 +289,11 @@ export const patchColumns: readonly {
 	{ field: "tokenType", column: "token_type", kind: "text" },
 	{ field: "accessTokenEnc", column: "access_token_enc", kind: "text" },
 	{ field: "refreshTokenEnc", column: "refresh_token_enc", kind: "text" },
+	{
+		field: "refreshTokenHashes",
+		column: "refresh_token_hashes",
+		kind: "json",
+	},
 	{ field: "idTokenEnc", column: "id_token_enc", kind: "text" },
 	{
 		field: "accessTokenExpiresAt",
@@ -334,6 +340,7 @@ export function newAccountParams(row: NewConnectedAccount): Params {
 		token_type: row.tokenType,
 		access_token_enc: row.accessTokenEnc,
 		refresh_token_enc: row.refreshTokenEnc,
+		refresh_token_hashes: JSON.stringify(row.refreshTokenHashes ?? []),
 		id_token_enc: row.idTokenEnc,
 		access_token_expires_at: row.accessTokenExpiresAt,
 		refresh_token_expires_at: row.refreshTokenExpiresAt,

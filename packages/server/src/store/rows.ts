@@ -156,6 +156,7 @@ export function toConnectedAccount(value: unknown): ConnectedAccountRow {
 		tokenType: textOrNull(r, t, "token_type"),
 		accessTokenEnc: textOrNull(r, t, "access_token_enc"),
 		refreshTokenEnc: textOrNull(r, t, "refresh_token_enc"),
+		refreshTokenHashes: stringArray(r, t, "refresh_token_hashes"),
 		idTokenEnc: textOrNull(r, t, "id_token_enc"),
 		accessTokenExpiresAt: intOrNull(r, t, "access_token_expires_at"),
 		refreshTokenExpiresAt: intOrNull(r, t, "refresh_token_expires_at"),

@@ -44,6 +44,11 @@ export interface ConnectedAccountRow {
 	/** Envelope ciphertexts (AAD binds each to this row id and its field name). */
 	accessTokenEnc: string | null;
 	refreshTokenEnc: string | null;
+	/**
+	 * SHA-256 of the refresh tokens this account has had (newest first, bounded), so the guide's
+	 * refresh endpoint recognises a token Tether itself already rotated away.
+	 */
+	refreshTokenHashes: string[];
 	idTokenEnc: string | null;
 	accessTokenExpiresAt: number | null;
 	refreshTokenExpiresAt: number | null;
@@ -62,8 +67,8 @@ export interface ConnectedAccountRow {
 
 export type NewConnectedAccount = Omit<
 	ConnectedAccountRow,
-	"version" | "leaseOwner" | "leaseExpiresAt"
->;
+	"version" | "leaseOwner" | "leaseExpiresAt" | "refreshTokenHashes"
+> & { refreshTokenHashes?: string[] };
 
 /** Fields a compare-and-set update may change. */
 export type ConnectedAccountPatch = Partial<
@@ -76,6 +81,7 @@ export type ConnectedAccountPatch = Partial<
 		| "tokenType"
 		| "accessTokenEnc"
 		| "refreshTokenEnc"
+		| "refreshTokenHashes"
 		| "idTokenEnc"
 		| "accessTokenExpiresAt"
 		| "refreshTokenExpiresAt"

@@ -1,0 +1,11 @@
+import type { Sessions } from "../auth/sessions.ts";
+import type { SigningKeys } from "../auth/signing-keys.ts";
+import type { VaultDeps } from "../vault/deps.ts";
+import type { RefreshEngine } from "../vault/refresh-engine.ts";
+
+/** What route handlers call into: the vault, sessions and keys. */
+export interface RouteDeps extends VaultDeps {
+  sessions: Sessions;
+  signingKeys: SigningKeys;
+  refresh: RefreshEngine;
+}
