@@ -43,6 +43,23 @@ export {
 } from "./id-token.ts";
 export { computeCodeChallenge, generateCodeVerifier } from "./pkce.ts";
 export {
+	buildProfileRequest,
+	type CatalogEntry,
+	type CatalogType,
+	catalog,
+	catalogTypes,
+	getCatalogEntry,
+	isCatalogType,
+	missingScopes,
+	normalizeScopes,
+	type ProfileRequestInput,
+	type ProviderProfile,
+	readJsonAnswer,
+	readStandardClaims,
+	type ScopeInput,
+	withTokenQuirks,
+} from "./providers/index.ts";
+export {
 	base64url,
 	generateNonce,
 	generateState,

@@ -18,51 +18,52 @@ import { version } from "./version.ts";
 const maxBodyBytes = 64 * 1024;
 
 export interface AppDeps extends RouteDeps {
-  usage: UsageTracker;
-  matchSecretKey: (key: string) => boolean;
+	usage: UsageTracker;
+	matchSecretKey: (key: string) => boolean;
 }
 
 /** The HTTP surface: middleware, the routes, the OpenAPI description and the error renderer. */
 export function createApp(deps: AppDeps) {
-  const app = createRouter();
-  app.use(requestContext(deps.logger));
-  app.use(async (c, next) => {
-    await next();
-    c.header("X-Content-Type-Options", "nosniff");
-  });
-  app.use(bodyLimit({ maxSize: maxBodyBytes }));
-  app.use(readPrincipal(deps));
-  app.onError(renderError(deps.logger));
-  app.notFound(renderNotFound);
+	const app = createRouter();
+	app.use(requestContext(deps.logger));
+	app.use(async (c, next) => {
+		await next();
+		c.header("X-Content-Type-Options", "nosniff");
+	});
+	app.use(bodyLimit({ maxSize: maxBodyBytes }));
+	app.use(readPrincipal(deps));
+	app.onError(renderError(deps.logger));
+	app.notFound(renderNotFound);
 
-  app.route("/", healthRoutes(deps));
-  app.route("/", jwksRoutes(deps));
-  app.route("/", signinRoutes(deps));
-  app.route("/", tokenRoutes(deps));
-  app.route("/", userRoutes(deps));
-  app.route("/", connectedAccountRoutes(deps));
-  app.route("/", linkRoutes(deps));
+	app.route("/", healthRoutes(deps));
+	app.route("/", jwksRoutes(deps));
+	app.route("/", signinRoutes(deps));
+	app.route("/", tokenRoutes(deps));
+	app.route("/", userRoutes(deps));
+	app.route("/", connectedAccountRoutes(deps));
+	app.route("/", linkRoutes(deps));
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "session", {
-    type: "http",
-    scheme: "bearer",
-    bearerFormat: "JWT",
-    description: "A Tether session access token",
-  });
-  app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
-    type: "http",
-    scheme: "bearer",
-    description: "The app backend's secret key (tsk_…); never from a browser",
-  });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Tether",
-      version,
-      description: "Sign-in, account linking and fresh provider access tokens for your app.",
-    },
-  });
-  return app;
+	app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+		type: "http",
+		scheme: "bearer",
+		bearerFormat: "JWT",
+		description: "A Tether session access token",
+	});
+	app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
+		type: "http",
+		scheme: "bearer",
+		description: "The app backend's secret key (tsk_…); never from a browser",
+	});
+	app.doc31("/openapi.json", {
+		openapi: "3.1.0",
+		info: {
+			title: "Tether",
+			version,
+			description:
+				"Sign-in, account linking and fresh provider access tokens for your app.",
+		},
+	});
+	return app;
 }
 
 export type App = ReturnType<typeof createApp>;

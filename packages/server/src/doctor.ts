@@ -3,74 +3,104 @@ import { createKeyRing } from "./crypto/index.ts";
 import { createStore } from "./store/index.ts";
 
 export interface DoctorCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
+	name: string;
+	ok: boolean;
+	detail: string;
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+	return error instanceof Error ? error.message : String(error);
 }
 
 /**
  * Checks an operator can run before starting: key ring, database reachability and schema, and
  * every provider's discovery document. Never prints secrets: only ids, counts and reasons.
  */
-export async function runDoctor(input: { config: TetherConfig; fetch?: typeof fetch }): Promise<DoctorCheck[]> {
-  const { config } = input;
-  const doFetch = input.fetch ?? fetch;
-  const checks: DoctorCheck[] = [{ name: "config", ok: true, detail: `mode ${config.mode}, base URL ${config.baseUrl}` }];
+export async function runDoctor(input: {
+	config: TetherConfig;
+	fetch?: typeof fetch;
+}): Promise<DoctorCheck[]> {
+	const { config } = input;
+	const doFetch = input.fetch ?? fetch;
+	const checks: DoctorCheck[] = [
+		{
+			name: "config",
+			ok: true,
+			detail: `mode ${config.mode}, base URL ${config.baseUrl}`,
+		},
+	];
 
-  let primaryKeyId: string | undefined;
-  try {
-    const ring = createKeyRing(config.encryptionKeys);
-    primaryKeyId = ring.primaryKeyId;
-    checks.push({
-      name: "key ring",
-      ok: true,
-      detail: `${config.encryptionKeys.length} key(s), primary "${ring.primaryKeyId}"`,
-    });
-  } catch (error) {
-    checks.push({ name: "key ring", ok: false, detail: messageOf(error) });
-  }
+	let primaryKeyId: string | undefined;
+	try {
+		const ring = createKeyRing(config.encryptionKeys);
+		primaryKeyId = ring.primaryKeyId;
+		checks.push({
+			name: "key ring",
+			ok: true,
+			detail: `${config.encryptionKeys.length} key(s), primary "${ring.primaryKeyId}"`,
+		});
+	} catch (error) {
+		checks.push({ name: "key ring", ok: false, detail: messageOf(error) });
+	}
 
-  try {
-    const store = await createStore(config.database);
-    try {
-      await store.ping();
-      let detail = `${store.kind} reachable`;
-      if (primaryKeyId !== undefined) {
-        await store.migrate();
-        const stale = await store.countEncryptedNotUnderKey("connected_accounts", primaryKeyId);
-        detail += stale === 0 ? ", all tokens under the primary key" : `, ${stale} account(s) await \`tether keys rotate\``;
-      }
-      checks.push({ name: "database", ok: true, detail });
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    checks.push({ name: "database", ok: false, detail: messageOf(error) });
-  }
+	try {
+		const store = await createStore(config.database);
+		try {
+			await store.ping();
+			let detail = `${store.kind} reachable`;
+			if (primaryKeyId !== undefined) {
+				await store.migrate();
+				const stale = await store.countEncryptedNotUnderKey(
+					"connected_accounts",
+					primaryKeyId,
+				);
+				detail +=
+					stale === 0
+						? ", all tokens under the primary key"
+						: `, ${stale} account(s) await \`tether keys rotate\``;
+			}
+			checks.push({ name: "database", ok: true, detail });
+		} finally {
+			await store.close();
+		}
+	} catch (error) {
+		checks.push({ name: "database", ok: false, detail: messageOf(error) });
+	}
 
-  for (const provider of config.providers) {
-    if (provider.issuer === undefined) {
-      checks.push({ name: `provider ${provider.id}`, ok: true, detail: `${provider.type}, explicit endpoints` });
-      continue;
-    }
-    const url = `${provider.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
-    try {
-      const response = await doFetch(url, { signal: AbortSignal.timeout(config.providerTimeoutSeconds * 1000) });
-      const body: unknown = response.ok ? await response.json() : undefined;
-      const issuer = typeof body === "object" && body !== null && "issuer" in body ? body.issuer : undefined;
-      const ok = issuer === provider.issuer;
-      checks.push({
-        name: `provider ${provider.id}`,
-        ok,
-        detail: ok ? "discovery document found" : `discovery at ${url} answered ${response.status} without a matching issuer`,
-      });
-    } catch (error) {
-      checks.push({ name: `provider ${provider.id}`, ok: false, detail: `discovery at ${url} failed: ${messageOf(error)}` });
-    }
-  }
-  return checks;
+	for (const provider of config.providers) {
+		if (provider.issuer === undefined) {
+			checks.push({
+				name: `provider ${provider.id}`,
+				ok: true,
+				detail: `${provider.type}, explicit endpoints`,
+			});
+			continue;
+		}
+		const url = `${provider.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+		try {
+			const response = await doFetch(url, {
+				signal: AbortSignal.timeout(config.providerTimeoutSeconds * 1000),
+			});
+			const body: unknown = response.ok ? await response.json() : undefined;
+			const issuer =
+				typeof body === "object" && body !== null && "issuer" in body
+					? body.issuer
+					: undefined;
+			const ok = issuer === provider.issuer;
+			checks.push({
+				name: `provider ${provider.id}`,
+				ok,
+				detail: ok
+					? "discovery document found"
+					: `discovery at ${url} answered ${response.status} without a matching issuer`,
+			});
+		} catch (error) {
+			checks.push({
+				name: `provider ${provider.id}`,
+				ok: false,
+				detail: `discovery at ${url} failed: ${messageOf(error)}`,
+			});
+		}
+	}
+	return checks;
 }

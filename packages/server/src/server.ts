@@ -1,5 +1,5 @@
 import type { FetchFn } from "@tether/oauth";
-import { createApp, type App } from "./app.ts";
+import { type App, createApp } from "./app.ts";
 import { createSecretKeyMatcher } from "./auth/secret-keys.ts";
 import { createSessions } from "./auth/sessions.ts";
 import { loadSigningKeys } from "./auth/signing-keys.ts";
@@ -8,87 +8,120 @@ import { createKeyRing, type KeyRing } from "./crypto/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createStore, type Store } from "./store/index.ts";
 import type { VaultDeps } from "./vault/deps.ts";
-import { createProviderRegistry, type ProviderRegistry } from "./vault/providers.ts";
-import { createRefreshEngine, type RefreshEngine } from "./vault/refresh-engine.ts";
+import { createProactiveRefresher } from "./vault/proactive-refresher.ts";
+import {
+	createProviderRegistry,
+	type ProviderRegistry,
+} from "./vault/providers.ts";
+import {
+	createRefreshEngine,
+	type RefreshEngine,
+} from "./vault/refresh-engine.ts";
 import { createRevocationWorker } from "./vault/revocation-worker.ts";
 import { createUsageTracker } from "./vault/usage.ts";
+import { createWebhookWorker } from "./vault/webhooks.ts";
 
 export interface CreateServerInput {
-  config: TetherConfig;
-  /** Default: JSON lines on stdout at `info`. */
-  logger?: Logger;
-  /** Default: the store `config.database` names. Migrations run at start-up either way. */
-  store?: Store;
-  /** The provider-facing fetch; tests inject theirs. Default `globalThis.fetch`. */
-  fetch?: FetchFn;
-  /** The clock, in epoch milliseconds. Default `Date.now`. */
-  now?: () => number;
-  /** Background work (revocation retries); default on. Tests that drive it by hand turn it off. */
-  background?: boolean;
+	config: TetherConfig;
+	/** Default: JSON lines on stdout at `info`. */
+	logger?: Logger;
+	/** Default: the store `config.database` names. Migrations run at start-up either way. */
+	store?: Store;
+	/** The provider-facing fetch; tests inject theirs. Default `globalThis.fetch`. */
+	fetch?: FetchFn;
+	/** The clock, in epoch milliseconds. Default `Date.now`. */
+	now?: () => number;
+	/** Background work (revocation retries); default on. Tests that drive it by hand turn it off. */
+	background?: boolean;
 }
 
 export interface TetherServer {
-  app: App;
-  store: Store;
-  keyRing: KeyRing;
-  logger: Logger;
-  config: TetherConfig;
-  providers: ProviderRegistry;
-  refresh: RefreshEngine;
-  /** Runs one pass of the revocation queue (the background loop does this on its own). */
-  processRevocations(): Promise<number>;
-  /** Stops background work and closes the store; the HTTP listener is the caller's to close first. */
-  close(): Promise<void>;
+	app: App;
+	store: Store;
+	keyRing: KeyRing;
+	logger: Logger;
+	config: TetherConfig;
+	providers: ProviderRegistry;
+	refresh: RefreshEngine;
+	/** One pass of each background loop, for tests and tools (the loops run on their own). */
+	processRevocations(): Promise<number>;
+	deliverWebhooks(): Promise<number>;
+	refreshExpiring(): Promise<number>;
+	/** Stops background work and closes the store; the HTTP listener is the caller's to close first. */
+	close(): Promise<void>;
 }
 
 /** Wires a Tether instance from its config: store (migrated), keys, providers, vault, routes. */
-export async function createServer(input: CreateServerInput): Promise<TetherServer> {
-  const { config } = input;
-  const logger = input.logger ?? createLogger();
-  const now = input.now ?? Date.now;
-  const fetchFn: FetchFn = input.fetch ?? ((request) => globalThis.fetch(request));
-  const keyRing = createKeyRing(config.encryptionKeys);
-  const providers = createProviderRegistry({ config, fetch: fetchFn });
-  const store = input.store ?? createStore(config.database);
-  await store.migrate();
+export async function createServer(
+	input: CreateServerInput,
+): Promise<TetherServer> {
+	const { config } = input;
+	const logger = input.logger ?? createLogger();
+	const now = input.now ?? Date.now;
+	const fetchFn: FetchFn =
+		input.fetch ?? ((request) => globalThis.fetch(request));
+	const keyRing = createKeyRing(config.encryptionKeys);
+	const providers = createProviderRegistry({ config, fetch: fetchFn });
+	const store = input.store ?? createStore(config.database);
+	await store.migrate();
 
-  const signingKeys = await loadSigningKeys({
-    store,
-    ring: keyRing,
-    issuer: config.baseUrl,
-    audience: "tether",
-    now: now(),
-  });
-  const sessions = createSessions({ store, keys: signingKeys });
-  const vault: VaultDeps = { config, store, ring: keyRing, providers, logger, fetch: fetchFn, now };
-  const refresh = createRefreshEngine(vault);
-  const usage = createUsageTracker(store, now);
-  const revocations = createRevocationWorker(vault, { background: input.background ?? true });
-  const app = createApp({
-    ...vault,
-    sessions,
-    signingKeys,
-    refresh,
-    usage,
-    matchSecretKey: createSecretKeyMatcher(config.secretKeys),
-  });
+	const signingKeys = await loadSigningKeys({
+		store,
+		ring: keyRing,
+		issuer: config.baseUrl,
+		audience: "tether",
+		now: now(),
+	});
+	const sessions = createSessions({ store, keys: signingKeys });
+	const vault: VaultDeps = {
+		config,
+		store,
+		ring: keyRing,
+		providers,
+		logger,
+		fetch: fetchFn,
+		now,
+	};
+	const refresh = createRefreshEngine(vault);
+	const usage = createUsageTracker(store, now);
+	const background = input.background ?? true;
+	const revocations = createRevocationWorker(vault, { background });
+	const webhooks = createWebhookWorker(vault, { background });
+	const refresher = createProactiveRefresher(
+		{ ...vault, refresh },
+		{ background },
+	);
+	const app = createApp({
+		...vault,
+		sessions,
+		signingKeys,
+		refresh,
+		usage,
+		matchSecretKey: createSecretKeyMatcher(config.secretKeys),
+	});
 
-  let closed = false;
-  return {
-    app,
-    store,
-    keyRing,
-    logger,
-    config,
-    providers,
-    refresh,
-    processRevocations: () => revocations.runOnce(),
-    async close() {
-      if (closed) return;
-      closed = true;
-      await revocations.stop();
-      await usage.stop().catch(() => {});
-      await store.close();
-    },
-  };
+	let closed = false;
+	return {
+		app,
+		store,
+		keyRing,
+		logger,
+		config,
+		providers,
+		refresh,
+		processRevocations: () => revocations.runOnce(),
+		deliverWebhooks: () => webhooks.runOnce(),
+		refreshExpiring: () => refresher.runOnce(),
+		async close() {
+			if (closed) return;
+			closed = true;
+			await Promise.all([
+				revocations.stop(),
+				webhooks.stop(),
+				refresher.stop(),
+			]);
+			await usage.stop().catch(() => {});
+			await store.close();
+		},
+	};
 }

@@ -1,8 +1,18 @@
 import { createServer as createNetServer } from "node:net";
 import type { FetchFn } from "@tether/oauth";
-import { authorize, createCookieJar, startUpstream, type Upstream, type UpstreamOptions } from "@tether/testkit";
+import {
+	authorize,
+	createCookieJar,
+	startUpstream,
+	type Upstream,
+	type UpstreamOptions,
+} from "@tether/testkit";
 import pg from "pg";
-import { parseConfig, type ProviderConfig, type TetherConfig } from "../src/config/index.ts";
+import {
+	type ProviderConfig,
+	parseConfig,
+	type TetherConfig,
+} from "../src/config/index.ts";
 import { type Listener, listen } from "../src/listen.ts";
 import { createLogger } from "../src/logger.ts";
 import { createServer, type TetherServer } from "../src/server.ts";
@@ -10,57 +20,66 @@ import { createStore, type Store } from "../src/store/index.ts";
 
 /** PostgreSQL for tests, when the environment offers one. */
 export const postgresUrl = process.env.TETHER_TEST_DATABASE_URL;
-export const databases = postgresUrl === undefined ? (["sqlite"] as const) : (["sqlite", "postgres"] as const);
+export const databases =
+	postgresUrl === undefined
+		? (["sqlite"] as const)
+		: (["sqlite", "postgres"] as const);
 export type Database = "sqlite" | "postgres";
 /** Test titles say why a PostgreSQL run is missing, so a skip is never silent. */
 export const postgresSkipReason =
-  postgresUrl === undefined ? " (postgres skipped: TETHER_TEST_DATABASE_URL not set)" : "";
+	postgresUrl === undefined
+		? " (postgres skipped: TETHER_TEST_DATABASE_URL not set)"
+		: "";
 
 export const secretKey = `tsk_${"s".repeat(40)}`;
 export const appUrl = "http://127.0.0.1:5999/app/";
 const encryptionKey = `t1:${Buffer.alloc(32, 9).toString("base64")}`;
 
 async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
+	const server = createNetServer();
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const address = server.address();
+	await new Promise((resolve) => server.close(resolve));
+	if (address === null || typeof address === "string")
+		throw new Error("no port");
+	return address.port;
 }
 
 /** A throwaway database: a temp SQLite file, or a fresh PostgreSQL schema dropped afterwards. */
-export async function openTestStore(database: Database): Promise<{ url: string; store: Store; drop(): Promise<void> }> {
-  if (database === "sqlite") {
-    const { mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const url = `sqlite:${join(mkdtempSync(join(tmpdir(), "tether-test-")), "tether.db")}`;
-    return { url, store: createStore(url), drop: async () => {} };
-  }
-  if (postgresUrl === undefined) throw new Error("TETHER_TEST_DATABASE_URL is not set");
-  const schema = `tether_t_${Math.random().toString(16).slice(2, 10)}`;
-  return {
-    url: postgresUrl,
-    store: createStore(postgresUrl, { schema }),
-    async drop() {
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    },
-  };
+export async function openTestStore(
+	database: Database,
+): Promise<{ url: string; store: Store; drop(): Promise<void> }> {
+	if (database === "sqlite") {
+		const { mkdtempSync } = await import("node:fs");
+		const { tmpdir } = await import("node:os");
+		const { join } = await import("node:path");
+		const url = `sqlite:${join(mkdtempSync(join(tmpdir(), "tether-test-")), "tether.db")}`;
+		return { url, store: createStore(url), drop: async () => {} };
+	}
+	if (postgresUrl === undefined)
+		throw new Error("TETHER_TEST_DATABASE_URL is not set");
+	const schema = `tether_t_${Math.random().toString(16).slice(2, 10)}`;
+	return {
+		url: postgresUrl,
+		store: createStore(postgresUrl, { schema }),
+		async drop() {
+			const client = new pg.Client({ connectionString: postgresUrl });
+			await client.connect();
+			await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+			await client.end();
+		},
+	};
 }
 
 export interface TestTether {
-  server: TetherServer;
-  baseUrl: string;
-  upstream: Upstream;
-  /** Every log line the server wrote, for secret sweeps. */
-  logs: string[];
-  /** The provider id the upstream is configured under. */
-  provider: string;
-  close(): Promise<void>;
+	server: TetherServer;
+	baseUrl: string;
+	upstream: Upstream;
+	/** Every log line the server wrote, for secret sweeps. */
+	logs: string[];
+	/** The provider id the upstream is configured under. */
+	provider: string;
+	close(): Promise<void>;
 }
 
 /**
@@ -68,149 +87,190 @@ export interface TestTether {
  * upstream configured as provider `upstream` (strict refresh-token rotation).
  */
 export async function startTestTether(
-  options: {
-    database?: Database;
-    accessTokenTtlSeconds?: number;
-    config?: Partial<TetherConfig>;
-    providers?: (upstream: Upstream) => ProviderConfig[];
-    background?: boolean;
-    /** Tether's clock (the upstream keeps real time). */
-    now?: () => number;
-    /** Tether's provider-facing fetch, e.g. a tampering proxy. */
-    fetch?: FetchFn;
-    upstream?: Partial<UpstreamOptions>;
-  } = {},
+	options: {
+		database?: Database;
+		accessTokenTtlSeconds?: number;
+		config?: Partial<TetherConfig>;
+		providers?: (upstream: Upstream) => ProviderConfig[];
+		background?: boolean;
+		/** Tether's clock (the upstream keeps real time). */
+		now?: () => number;
+		/** Tether's provider-facing fetch, e.g. a tampering proxy. */
+		fetch?: FetchFn;
+		upstream?: Partial<UpstreamOptions>;
+	} = {},
 ): Promise<TestTether> {
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const upstream = await startUpstream({
-    redirectUris: [`${baseUrl}/v1/signin/provider/upstream/callback`],
-    extraScopes: ["read", "write", "admin"],
-    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
-    ...options.upstream,
-  });
-  const db = await openTestStore(options.database ?? "sqlite");
-  const providers = options.providers?.(upstream) ?? [
-    {
-      id: "upstream",
-      type: "oidc",
-      issuer: upstream.issuer,
-      clientId: upstream.clientId,
-      clientSecret: upstream.clientSecret,
-      scopes: ["openid", "email", "profile", "offline_access"],
-    },
-  ];
-  const config: TetherConfig = {
-    ...parseConfig({
-      baseUrl,
-      database: db.url,
-      encryptionKeys: [encryptionKey],
-      secretKeys: [secretKey],
-      allowedRedirectUrls: [appUrl],
-      allowInsecureProviders: true,
-      providers,
-    }),
-    ...options.config,
-  };
-  const logs: string[] = [];
-  const logger = createLogger({ level: "debug", destination: { write: (line: string) => logs.push(line) } });
-  const server = await createServer({
-    config,
-    logger,
-    store: db.store,
-    background: options.background ?? false,
-    ...(options.now === undefined ? {} : { now: options.now }),
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-  });
-  const listener: Listener = await listen(server.app, { port, hostname: "127.0.0.1" });
-  return {
-    server,
-    baseUrl,
-    upstream,
-    logs,
-    provider: "upstream",
-    async close() {
-      await listener.close();
-      await server.close();
-      await upstream.close();
-      await db.drop();
-    },
-  };
+	const port = await freePort();
+	const baseUrl = `http://127.0.0.1:${port}`;
+	const upstream = await startUpstream({
+		redirectUris: [`${baseUrl}/v1/signin/provider/upstream/callback`],
+		extraScopes: ["read", "write", "admin"],
+		accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
+		...options.upstream,
+	});
+	const db = await openTestStore(options.database ?? "sqlite");
+	const providers = options.providers?.(upstream) ?? [
+		{
+			id: "upstream",
+			type: "oidc",
+			issuer: upstream.issuer,
+			clientId: upstream.clientId,
+			clientSecret: upstream.clientSecret,
+			scopes: ["openid", "email", "profile", "offline_access"],
+		},
+	];
+	const config: TetherConfig = {
+		...parseConfig({
+			baseUrl,
+			database: db.url,
+			encryptionKeys: [encryptionKey],
+			secretKeys: [secretKey],
+			allowedRedirectUrls: [appUrl],
+			allowInsecureProviders: true,
+			providers,
+		}),
+		...options.config,
+	};
+	const logs: string[] = [];
+	const logger = createLogger({
+		level: "debug",
+		destination: { write: (line: string) => logs.push(line) },
+	});
+	const server = await createServer({
+		config,
+		logger,
+		store: db.store,
+		background: options.background ?? false,
+		...(options.now === undefined ? {} : { now: options.now }),
+		...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+	});
+	const listener: Listener = await listen(server.app, {
+		port,
+		hostname: "127.0.0.1",
+	});
+	return {
+		server,
+		baseUrl,
+		upstream,
+		logs,
+		provider: "upstream",
+		async close() {
+			await listener.close();
+			await server.close();
+			await upstream.close();
+			await db.drop();
+		},
+	};
 }
 
 /** A user agent: Tether's cookies kept between requests, redirects followed by hand. */
 export function createBrowser(tether: TestTether) {
-  const jar = createCookieJar();
-  async function get(url: string, init: RequestInit = {}): Promise<Response> {
-    const target = new URL(url);
-    const cookie = jar.headerFor(target);
-    const headers = new Headers(init.headers);
-    if (cookie !== undefined) headers.set("cookie", cookie);
-    const response = await fetch(target, { ...init, headers, redirect: "manual" });
-    jar.store(response);
-    return response;
-  }
+	const jar = createCookieJar();
+	async function get(url: string, init: RequestInit = {}): Promise<Response> {
+		const target = new URL(url);
+		const cookie = jar.headerFor(target);
+		const headers = new Headers(init.headers);
+		if (cookie !== undefined) headers.set("cookie", cookie);
+		const response = await fetch(target, {
+			...init,
+			headers,
+			redirect: "manual",
+		});
+		jar.store(response);
+		return response;
+	}
 
-  /** Runs a flow from a Tether URL that redirects to the provider, through consent, back to the app. */
-  async function follow(startUrl: string, options: { account?: string; grantScopes?: string[] } = {}): Promise<URL> {
-    const start = await get(startUrl);
-    if (start.status !== 302) throw new Error(`start answered ${start.status}: ${await start.text()}`);
-    const toProvider = start.headers.get("location") ?? "";
-    const callback = await authorize(toProvider, {
-      ...(options.account === undefined ? {} : { account: options.account }),
-      ...(options.grantScopes === undefined ? {} : { grantScopes: options.grantScopes }),
-    });
-    const back = await get(callback.toString());
-    if (back.status !== 302) throw new Error(`callback answered ${back.status}: ${await back.text()}`);
-    return new URL(back.headers.get("location") ?? "");
-  }
+	/** Runs a flow from a Tether URL that redirects to the provider, through consent, back to the app. */
+	async function follow(
+		startUrl: string,
+		options: { account?: string; grantScopes?: string[] } = {},
+	): Promise<URL> {
+		const start = await get(startUrl);
+		if (start.status !== 302)
+			throw new Error(`start answered ${start.status}: ${await start.text()}`);
+		const toProvider = start.headers.get("location") ?? "";
+		const callback = await authorize(toProvider, {
+			...(options.account === undefined ? {} : { account: options.account }),
+			...(options.grantScopes === undefined
+				? {}
+				: { grantScopes: options.grantScopes }),
+		});
+		const back = await get(callback.toString());
+		if (back.status !== 302)
+			throw new Error(`callback answered ${back.status}: ${await back.text()}`);
+		return new URL(back.headers.get("location") ?? "");
+	}
 
-  return {
-    get,
-    follow,
-    /** Signs in as `account` and exchanges the code: a session for the API. */
-    async signIn(account: string, query: Record<string, string> = {}) {
-      const start = new URL(`${tether.baseUrl}/v1/signin/provider/${tether.provider}`);
-      start.searchParams.set("redirectTo", appUrl);
-      for (const [key, value] of Object.entries(query)) start.searchParams.set(key, value);
-      const landed = await follow(start.toString(), { account });
-      const code = landed.searchParams.get("code");
-      if (code === null) throw new Error(`no code in ${landed.toString()}`);
-      const exchanged = await api(tether, "POST", "/v1/token/exchange", { body: { code } });
-      if (exchanged.status !== 200) throw new Error(`exchange answered ${exchanged.status}`);
-      return exchanged.body as SessionBody;
-    },
-  };
+	return {
+		get,
+		follow,
+		/** Signs in as `account` and exchanges the code: a session for the API. */
+		async signIn(account: string, query: Record<string, string> = {}) {
+			const start = new URL(
+				`${tether.baseUrl}/v1/signin/provider/${tether.provider}`,
+			);
+			start.searchParams.set("redirectTo", appUrl);
+			for (const [key, value] of Object.entries(query))
+				start.searchParams.set(key, value);
+			const landed = await follow(start.toString(), { account });
+			const code = landed.searchParams.get("code");
+			if (code === null) throw new Error(`no code in ${landed.toString()}`);
+			const exchanged = await api(tether, "POST", "/v1/token/exchange", {
+				body: { code },
+			});
+			if (exchanged.status !== 200)
+				throw new Error(`exchange answered ${exchanged.status}`);
+			return exchanged.body as SessionBody;
+		},
+	};
 }
 
 export interface SessionBody {
-  accessToken: string;
-  refreshToken: string;
-  accessTokenExpiresIn: number;
-  user: { id: string; connectedAccounts: { provider: string; providerAccountId: string; scopes: string[] }[] };
+	accessToken: string;
+	refreshToken: string;
+	accessTokenExpiresIn: number;
+	user: {
+		id: string;
+		connectedAccounts: {
+			provider: string;
+			providerAccountId: string;
+			scopes: string[];
+		}[];
+	};
 }
 
 /** A JSON call to Tether's API; `token` is a session JWT or a secret key. */
 export async function api(
-  tether: TestTether,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${tether.baseUrl}${path}`, {
-    method,
-    headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text === "" ? null : JSON.parse(text);
-  } catch {
-    // Not JSON: the test sees the text.
-  }
-  return { status: response.status, body, headers: response.headers };
+	tether: TestTether,
+	method: string,
+	path: string,
+	options: {
+		token?: string;
+		body?: unknown;
+		headers?: Record<string, string>;
+	} = {},
+): Promise<{
+	status: number; // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON came back
+	body: any;
+	headers: Headers;
+}> {
+	const headers: Record<string, string> = { ...options.headers };
+	if (options.token !== undefined)
+		headers.authorization = `Bearer ${options.token}`;
+	if (options.body !== undefined) headers["content-type"] = "application/json";
+	const response = await fetch(`${tether.baseUrl}${path}`, {
+		method,
+		headers,
+		...(options.body === undefined
+			? {}
+			: { body: JSON.stringify(options.body) }),
+	});
+	const text = await response.text();
+	let body: unknown = text;
+	try {
+		body = text === "" ? null : JSON.parse(text);
+	} catch {
+		// Not JSON: the test sees the text.
+	}
+	return { status: response.status, body, headers: response.headers };
 }

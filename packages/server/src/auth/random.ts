@@ -2,12 +2,12 @@ import { createHash, randomBytes } from "node:crypto";
 
 /** An opaque, URL-safe secret with `bytes` of entropy (default 256 bits). */
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString("base64url");
+	return randomBytes(bytes).toString("base64url");
 }
 
 /** A prefixed random id for rows (`usr_…`, `ca_…`); not a secret. */
 export function newId(prefix: string): string {
-  return `${prefix}_${randomBytes(12).toString("base64url")}`;
+	return `${prefix}_${randomBytes(12).toString("base64url")}`;
 }
 
 /**
@@ -16,5 +16,5 @@ export function newId(prefix: string): string {
  * no stretching: there is nothing to guess).
  */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+	return createHash("sha256").update(token).digest("base64url");
 }

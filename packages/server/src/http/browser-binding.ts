@@ -10,27 +10,31 @@ const cookieName = "tether_browser";
  * tabs can sign in at once. `crossSitePost` is for providers that POST the callback (Apple's
  * form_post), which a SameSite=Lax cookie would not survive.
  */
-export function bindBrowser(c: Context, input: { secure: boolean; crossSitePost: boolean }): string {
-  let value = getCookie(c, cookieName);
-  if (value === undefined || !/^[A-Za-z0-9_-]{43}$/.test(value)) value = randomToken();
-  setCookie(c, cookieName, value, {
-    httpOnly: true,
-    secure: input.secure || input.crossSitePost,
-    sameSite: input.crossSitePost ? "None" : "Lax",
-    path: "/v1/",
-    maxAge: 60 * 60 * 24 * 30,
-  });
-  return hashToken(value);
+export function bindBrowser(
+	c: Context,
+	input: { secure: boolean; crossSitePost: boolean },
+): string {
+	let value = getCookie(c, cookieName);
+	if (value === undefined || !/^[A-Za-z0-9_-]{43}$/.test(value))
+		value = randomToken();
+	setCookie(c, cookieName, value, {
+		httpOnly: true,
+		secure: input.secure || input.crossSitePost,
+		sameSite: input.crossSitePost ? "None" : "Lax",
+		path: "/v1/",
+		maxAge: 60 * 60 * 24 * 30,
+	});
+	return hashToken(value);
 }
 
 export function readBrowserBinding(c: Context): string | null {
-  const value = getCookie(c, cookieName);
-  return value === undefined ? null : hashToken(value);
+	const value = getCookie(c, cookieName);
+	return value === undefined ? null : hashToken(value);
 }
 
 /** Pages that carry codes or states must not be cached or leak through the Referer header. */
 export function noStore(c: Context): void {
-  c.header("Cache-Control", "no-store");
-  c.header("Pragma", "no-cache");
-  c.header("Referrer-Policy", "no-referrer");
+	c.header("Cache-Control", "no-store");
+	c.header("Pragma", "no-cache");
+	c.header("Referrer-Policy", "no-referrer");
 }

@@ -3,9 +3,9 @@ import { TetherError } from "../errors.ts";
 
 /** Per-request values the middleware sets for the routes. */
 export interface AppEnv {
-  Variables: {
-    requestId: string;
-  };
+	Variables: {
+		requestId: string;
+	};
 }
 
 /**
@@ -14,18 +14,18 @@ export interface AppEnv {
  * the OpenAPI description is generated from.
  */
 export function createRouter(): OpenAPIHono<AppEnv> {
-  return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) {
-        throw new TetherError("INVALID_REQUEST", "The request is not valid.", {
-          details: {
-            issues: result.error.issues.map((issue) => ({
-              path: issue.path.map(String).join("."),
-              message: issue.message,
-            })),
-          },
-        });
-      }
-    },
-  });
+	return new OpenAPIHono<AppEnv>({
+		defaultHook: (result) => {
+			if (!result.success) {
+				throw new TetherError("INVALID_REQUEST", "The request is not valid.", {
+					details: {
+						issues: result.error.issues.map((issue) => ({
+							path: issue.path.map(String).join("."),
+							message: issue.message,
+						})),
+					},
+				});
+			}
+		},
+	});
 }

@@ -5,15 +5,24 @@ import type { Logger } from "../logger.ts";
 import type { AppEnv } from "./env.ts";
 
 function fromHttpException(error: HTTPException): TetherError {
-  switch (error.status) {
-    case 413:
-      return new TetherError("PAYLOAD_TOO_LARGE", "The request body is too large.");
-    case 401:
-      return new TetherError("UNAUTHENTICATED", "Missing or invalid credentials.");
-    default:
-      // Hono's validators throw 400 for malformed JSON or form bodies.
-      return new TetherError("INVALID_REQUEST", "The request body could not be parsed.");
-  }
+	switch (error.status) {
+		case 413:
+			return new TetherError(
+				"PAYLOAD_TOO_LARGE",
+				"The request body is too large.",
+			);
+		case 401:
+			return new TetherError(
+				"UNAUTHENTICATED",
+				"Missing or invalid credentials.",
+			);
+		default:
+			// Hono's validators throw 400 for malformed JSON or form bodies.
+			return new TetherError(
+				"INVALID_REQUEST",
+				"The request body could not be parsed.",
+			);
+	}
 }
 
 /**
@@ -22,26 +31,35 @@ function fromHttpException(error: HTTPException): TetherError {
  * generic 500 that says nothing about internals.
  */
 export function renderError(logger: Logger): ErrorHandler<AppEnv> {
-  return (error, c) => {
-    let tetherError: TetherError;
-    if (error instanceof TetherError) tetherError = error;
-    else if (error instanceof HTTPException) tetherError = fromHttpException(error);
-    else {
-      logger.error(
-        { requestId: c.get("requestId"), err: { name: error.name, message: error.message, stack: error.stack } },
-        "unhandled error",
-      );
-      tetherError = new TetherError("INTERNAL_ERROR", "Something went wrong on our side.", {
-        details: { requestId: c.get("requestId") },
-      });
-    }
-    for (const [name, value] of Object.entries(tetherError.headers ?? {})) c.header(name, value);
-    c.header("Cache-Control", "no-store");
-    return c.json(tetherError.toBody(), tetherError.status as 400);
-  };
+	return (error, c) => {
+		let tetherError: TetherError;
+		if (error instanceof TetherError) tetherError = error;
+		else if (error instanceof HTTPException)
+			tetherError = fromHttpException(error);
+		else {
+			logger.error(
+				{
+					requestId: c.get("requestId"),
+					err: { name: error.name, message: error.message, stack: error.stack },
+				},
+				"unhandled error",
+			);
+			tetherError = new TetherError(
+				"INTERNAL_ERROR",
+				"Something went wrong on our side.",
+				{
+					details: { requestId: c.get("requestId") },
+				},
+			);
+		}
+		for (const [name, value] of Object.entries(tetherError.headers ?? {}))
+			c.header(name, value);
+		c.header("Cache-Control", "no-store");
+		return c.json(tetherError.toBody(), tetherError.status as 400);
+	};
 }
 
 export const renderNotFound: NotFoundHandler<AppEnv> = (c) => {
-  const error = new TetherError("NOT_FOUND", "No such route.");
-  return c.json(error.toBody(), 404);
+	const error = new TetherError("NOT_FOUND", "No such route.");
+	return c.json(error.toBody(), 404);
 };

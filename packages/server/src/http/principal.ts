@@ -1,19 +1,22 @@
 import type { MiddlewareHandler } from "hono";
-import type { SessionPrincipal, Sessions } from "../auth/sessions.ts";
 import { secretKeyPrefix } from "../auth/secret-keys.ts";
+import type { SessionPrincipal, Sessions } from "../auth/sessions.ts";
 import { TetherError } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
 
 /** Who is calling: a signed-in user (session JWT), or the app's backend (secret key). */
-export type Principal = ({ kind: "session" } & SessionPrincipal) | { kind: "secret" };
+export type Principal =
+	| ({ kind: "session" } & SessionPrincipal)
+	| { kind: "secret" };
 
 declare module "hono" {
-  interface ContextVariableMap {
-    principal: Principal | null;
-  }
+	interface ContextVariableMap {
+		principal: Principal | null;
+	}
 }
 
-const unauthenticated = () => new TetherError("UNAUTHENTICATED", "Missing or invalid credentials.");
+const unauthenticated = () =>
+	new TetherError("UNAUTHENTICATED", "Missing or invalid credentials.");
 
 /**
  * Reads `Authorization: Bearer …` (never a query string or cookie) into `c.var.principal`.
@@ -21,54 +24,71 @@ const unauthenticated = () => new TetherError("UNAUTHENTICATED", "Missing or inv
  * the front end and must be rotated, not used.
  */
 export function readPrincipal(deps: {
-  sessions: Sessions;
-  matchSecretKey: (key: string) => boolean;
-  now: () => number;
+	sessions: Sessions;
+	matchSecretKey: (key: string) => boolean;
+	now: () => number;
 }): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const header = c.req.header("authorization");
-    if (header === undefined) {
-      const query = c.req.url.indexOf("?");
-      if (query !== -1 && c.req.url.includes(secretKeyPrefix, query)) {
-        throw new TetherError("INVALID_REQUEST", "Secret keys go in the Authorization header, never in a URL.");
-      }
-      c.set("principal", null);
-      return next();
-    }
-    const match = /^Bearer ([\x21-\x7e]{1,4096})$/i.exec(header);
-    const credential = match?.[1];
-    if (credential === undefined) throw unauthenticated();
-    if (credential.startsWith(secretKeyPrefix)) {
-      if (!deps.matchSecretKey(credential)) throw unauthenticated();
-      if (c.req.header("origin") !== undefined) {
-        throw new TetherError("FORBIDDEN", "Secret keys are for app backends; a browser sent this one.");
-      }
-      c.set("principal", { kind: "secret" });
-      return next();
-    }
-    const session = await deps.sessions.verify(credential, deps.now());
-    if (session === null) throw unauthenticated();
-    c.set("principal", { kind: "session", ...session });
-    return next();
-  };
+	return async (c, next) => {
+		const header = c.req.header("authorization");
+		if (header === undefined) {
+			const query = c.req.url.indexOf("?");
+			if (query !== -1 && c.req.url.includes(secretKeyPrefix, query)) {
+				throw new TetherError(
+					"INVALID_REQUEST",
+					"Secret keys go in the Authorization header, never in a URL.",
+				);
+			}
+			c.set("principal", null);
+			return next();
+		}
+		const match = /^Bearer ([\x21-\x7e]{1,4096})$/i.exec(header);
+		const credential = match?.[1];
+		if (credential === undefined) throw unauthenticated();
+		if (credential.startsWith(secretKeyPrefix)) {
+			if (!deps.matchSecretKey(credential)) throw unauthenticated();
+			if (c.req.header("origin") !== undefined) {
+				throw new TetherError(
+					"FORBIDDEN",
+					"Secret keys are for app backends; a browser sent this one.",
+				);
+			}
+			c.set("principal", { kind: "secret" });
+			return next();
+		}
+		const session = await deps.sessions.verify(credential, deps.now());
+		if (session === null) throw unauthenticated();
+		c.set("principal", { kind: "session", ...session });
+		return next();
+	};
 }
 
 /** The caller must be signed in (session JWT). */
 export function requireSession(principal: Principal | null): SessionPrincipal {
-  if (principal === null || principal.kind !== "session") throw unauthenticated();
-  return principal;
+	if (principal === null || principal.kind !== "session")
+		throw unauthenticated();
+	return principal;
 }
 
 /**
  * Resolves the `:user` path segment: `me` is the session's own user; any other id needs the secret
  * key, except a session naming its own id.
  */
-export function resolveUserParam(principal: Principal | null, user: string): string {
-  if (principal === null) throw unauthenticated();
-  if (principal.kind === "secret") {
-    if (user === "me") throw new TetherError("INVALID_REQUEST", '"me" needs a session; name a user id with the secret key.');
-    return user;
-  }
-  if (user === "me" || user === principal.userId) return principal.userId;
-  throw new TetherError("FORBIDDEN", "A session may only act for its own user.");
+export function resolveUserParam(
+	principal: Principal | null,
+	user: string,
+): string {
+	if (principal === null) throw unauthenticated();
+	if (principal.kind === "secret") {
+		if (user === "me")
+			throw new TetherError(
+				"INVALID_REQUEST",
+				'"me" needs a session; name a user id with the secret key.',
+			);
+		return user;
+	}
+	if (user === "me" || user === principal.userId) return principal.userId;
+	throw new TetherError(
+		"FORBIDDEN",
+		"A session may only act for its own user.",
+	);
 }

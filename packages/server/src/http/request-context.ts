@@ -11,22 +11,25 @@ const safeRequestId = /^[A-Za-z0-9._:-]{1,64}$/;
  * one access-log line per request. The line has the path only: query strings carry codes and states.
  */
 export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const incoming = c.req.header("x-request-id");
-    const requestId = incoming !== undefined && safeRequestId.test(incoming) ? incoming : randomUUID();
-    c.set("requestId", requestId);
-    const started = performance.now();
-    await next();
-    c.header("X-Request-Id", requestId);
-    logger.info(
-      {
-        requestId,
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round((performance.now() - started) * 100) / 100,
-      },
-      "request",
-    );
-  };
+	return async (c, next) => {
+		const incoming = c.req.header("x-request-id");
+		const requestId =
+			incoming !== undefined && safeRequestId.test(incoming)
+				? incoming
+				: randomUUID();
+		c.set("requestId", requestId);
+		const started = performance.now();
+		await next();
+		c.header("X-Request-Id", requestId);
+		logger.info(
+			{
+				requestId,
+				method: c.req.method,
+				path: c.req.path,
+				status: c.res.status,
+				ms: Math.round((performance.now() - started) * 100) / 100,
+			},
+			"request",
+		);
+	};
 }

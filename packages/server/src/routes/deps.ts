@@ -5,7 +5,7 @@ import type { RefreshEngine } from "../vault/refresh-engine.ts";
 
 /** What route handlers call into: the vault, sessions and keys. */
 export interface RouteDeps extends VaultDeps {
-  sessions: Sessions;
-  signingKeys: SigningKeys;
-  refresh: RefreshEngine;
+	sessions: Sessions;
+	signingKeys: SigningKeys;
+	refresh: RefreshEngine;
 }

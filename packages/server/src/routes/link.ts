@@ -6,96 +6,131 @@ import { consumeLinkIntent, createLinkIntent } from "../vault/link-intents.ts";
 import { checkRedirect, startFlow } from "../vault/oauth-flow.ts";
 import type { RouteDeps } from "./deps.ts";
 import { userFromPath } from "./resolve-user.ts";
-import { errorResponse, jsonBody, jsonResponse, providerParam, scopeList, sessionOrSecretKey } from "./schemas.ts";
+import {
+	errorResponse,
+	jsonBody,
+	jsonResponse,
+	providerParam,
+	scopeList,
+	sessionOrSecretKey,
+} from "./schemas.ts";
 
 const createIntentRoute = createRoute({
-  method: "post",
-  path: "/v1/link/{provider}",
-  summary: "A one-time URL that links a provider account to the user (or upgrades one)",
-  security: sessionOrSecretKey,
-  request: {
-    params: providerParam,
-    ...jsonBody(
-      z.object({
-        scopes: scopeList.optional(),
-        redirectTo: z.string().max(2048).optional(),
-        providerAccountId: z.string().min(1).max(256).optional(),
-        userId: z.string().min(1).max(128).optional().openapi({ description: "Secret key only: the user to link for" }),
-      }),
-      false,
-    ),
-  },
-  responses: {
-    200: jsonResponse("The URL to open in the user's browser", z.object({ url: z.string() })),
-    400: errorResponse("Bad redirectTo, or userId with a session"),
-    401: errorResponse("No or bad credentials"),
-    404: errorResponse("Unknown provider"),
-  },
+	method: "post",
+	path: "/v1/link/{provider}",
+	summary:
+		"A one-time URL that links a provider account to the user (or upgrades one)",
+	security: sessionOrSecretKey,
+	request: {
+		params: providerParam,
+		...jsonBody(
+			z.object({
+				scopes: scopeList.optional(),
+				redirectTo: z.string().max(2048).optional(),
+				providerAccountId: z.string().min(1).max(256).optional(),
+				userId: z
+					.string()
+					.min(1)
+					.max(128)
+					.optional()
+					.openapi({ description: "Secret key only: the user to link for" }),
+			}),
+			false,
+		),
+	},
+	responses: {
+		200: jsonResponse(
+			"The URL to open in the user's browser",
+			z.object({ url: z.string() }),
+		),
+		400: errorResponse("Bad redirectTo, or userId with a session"),
+		401: errorResponse("No or bad credentials"),
+		404: errorResponse("Unknown provider"),
+	},
 });
 
 const startRoute = createRoute({
-  method: "get",
-  path: "/v1/link/{provider}/start",
-  summary: "Opens a link intent: on to the provider",
-  request: { params: providerParam, query: z.object({ intent: z.string().min(1).max(128) }) },
-  responses: { 302: { description: "To the provider" }, 400: errorResponse("Unknown, used or expired intent") },
+	method: "get",
+	path: "/v1/link/{provider}/start",
+	summary: "Opens a link intent: on to the provider",
+	request: {
+		params: providerParam,
+		query: z.object({ intent: z.string().min(1).max(128) }),
+	},
+	responses: {
+		302: { description: "To the provider" },
+		400: errorResponse("Unknown, used or expired intent"),
+	},
 });
 
 export function linkRoutes(deps: RouteDeps) {
-  const secure = deps.config.baseUrl.startsWith("https:");
-  const router = createRouter();
+	const secure = deps.config.baseUrl.startsWith("https:");
+	const router = createRouter();
 
-  router.openapi(createIntentRoute, async (c) => {
-    const { provider } = c.req.valid("param");
-    const body = c.req.valid("json") ?? {};
-    const principal = c.get("principal");
-    let userId: string;
-    if (principal?.kind === "secret") {
-      if (body.userId === undefined) {
-        throw new TetherError("INVALID_REQUEST", "userId is required with the secret key.", {
-          details: { field: "userId" },
-        });
-      }
-      userId = await userFromPath(deps, principal, body.userId, { create: true });
-    } else {
-      if (body.userId !== undefined) {
-        throw new TetherError("INVALID_REQUEST", "userId is only for the secret key; a session links for itself.", {
-          details: { field: "userId" },
-        });
-      }
-      userId = await userFromPath(deps, principal, "me");
-    }
-    deps.providers.require(provider);
-    const url = await createLinkIntent(deps, {
-      userId,
-      provider,
-      scopes: body.scopes ?? [],
-      redirectTo: checkRedirect(deps, body.redirectTo),
-      providerAccountId: body.providerAccountId ?? null,
-    });
-    noStore(c);
-    return c.json({ url }, 200);
-  });
+	router.openapi(createIntentRoute, async (c) => {
+		const { provider } = c.req.valid("param");
+		const body = c.req.valid("json") ?? {};
+		const principal = c.get("principal");
+		let userId: string;
+		if (principal?.kind === "secret") {
+			if (body.userId === undefined) {
+				throw new TetherError(
+					"INVALID_REQUEST",
+					"userId is required with the secret key.",
+					{
+						details: { field: "userId" },
+					},
+				);
+			}
+			userId = await userFromPath(deps, principal, body.userId, {
+				create: true,
+			});
+		} else {
+			if (body.userId !== undefined) {
+				throw new TetherError(
+					"INVALID_REQUEST",
+					"userId is only for the secret key; a session links for itself.",
+					{
+						details: { field: "userId" },
+					},
+				);
+			}
+			userId = await userFromPath(deps, principal, "me");
+		}
+		deps.providers.require(provider);
+		const url = await createLinkIntent(deps, {
+			userId,
+			provider,
+			scopes: body.scopes ?? [],
+			redirectTo: checkRedirect(deps, body.redirectTo),
+			providerAccountId: body.providerAccountId ?? null,
+		});
+		noStore(c);
+		return c.json({ url }, 200);
+	});
 
-  router.openapi(startRoute, async (c) => {
-    const { provider: providerId } = c.req.valid("param");
-    const { intent: handle } = c.req.valid("query");
-    noStore(c);
-    const provider = deps.providers.require(providerId);
-    const intent = await consumeLinkIntent(deps, providerId, handle);
-    const browserBindingHash = bindBrowser(c, { secure, crossSitePost: provider.entry.responseMode === "form_post" });
-    const url = await startFlow(deps, {
-      provider,
-      kind: "link",
-      userId: intent.userId,
-      redirectTo: intent.redirectTo,
-      extraScopes: intent.scopes,
-      loginHint: null,
-      appCodeChallenge: null,
-      providerAccountId: intent.providerAccountId,
-      browserBindingHash,
-    });
-    return c.redirect(url.toString(), 302);
-  });
-  return router;
+	router.openapi(startRoute, async (c) => {
+		const { provider: providerId } = c.req.valid("param");
+		const { intent: handle } = c.req.valid("query");
+		noStore(c);
+		const provider = deps.providers.require(providerId);
+		const intent = await consumeLinkIntent(deps, providerId, handle);
+		const browserBindingHash = bindBrowser(c, {
+			secure,
+			crossSitePost: provider.entry.responseMode === "form_post",
+		});
+		const url = await startFlow(deps, {
+			provider,
+			kind: "link",
+			userId: intent.userId,
+			redirectTo: intent.redirectTo,
+			extraScopes: intent.scopes,
+			loginHint: null,
+			appCodeChallenge: null,
+			providerAccountId: intent.providerAccountId,
+			browserBindingHash,
+		});
+		return c.redirect(url.toString(), 302);
+	});
+	return router;
 }

@@ -12,26 +12,42 @@ import type { UsageTracker } from "./usage.ts";
  * single-flight refresh engine.
  */
 export async function issueAccessToken(
-  deps: VaultDeps & { refresh: RefreshEngine; usage: UsageTracker },
-  input: { userId: string; provider: string; providerAccountId: string; scopes: string[] },
+	deps: VaultDeps & { refresh: RefreshEngine; usage: UsageTracker },
+	input: {
+		userId: string;
+		provider: string;
+		providerAccountId: string;
+		scopes: string[];
+	},
 ): Promise<AccessTokenResponse> {
-  const row = await findOwnedAccount(deps, input);
-  const provider = deps.providers.get(row.providerConfigId);
-  if (input.scopes.length > 0 && provider !== undefined) {
-    const missing = missingScopes(provider.entry, row.scopes, input.scopes);
-    if (missing.length > 0) {
-      throw new TetherError("OAUTH_ACCESS_TOKEN_NOT_AVAILABLE", "The account was not granted every requested scope.", {
-        details: { reason: "insufficient_scopes", missingScopes: missing, provider: row.providerConfigId },
-      });
-    }
-  }
-  if (row.status !== "active") throw reauthRequired(row.providerConfigId);
-  const { row: current, accessToken } = await deps.refresh.fresh(row);
-  deps.usage.touch(current.id);
-  return {
-    accessToken,
-    tokenType: current.tokenType ?? "Bearer",
-    expiresAt: current.accessTokenExpiresAt === null ? null : new Date(current.accessTokenExpiresAt).toISOString(),
-    scopes: current.scopes,
-  };
+	const row = await findOwnedAccount(deps, input);
+	const provider = deps.providers.get(row.providerConfigId);
+	if (input.scopes.length > 0 && provider !== undefined) {
+		const missing = missingScopes(provider.entry, row.scopes, input.scopes);
+		if (missing.length > 0) {
+			throw new TetherError(
+				"OAUTH_ACCESS_TOKEN_NOT_AVAILABLE",
+				"The account was not granted every requested scope.",
+				{
+					details: {
+						reason: "insufficient_scopes",
+						missingScopes: missing,
+						provider: row.providerConfigId,
+					},
+				},
+			);
+		}
+	}
+	if (row.status !== "active") throw reauthRequired(row.providerConfigId);
+	const { row: current, accessToken } = await deps.refresh.fresh(row);
+	deps.usage.touch(current.id);
+	return {
+		accessToken,
+		tokenType: current.tokenType ?? "Bearer",
+		expiresAt:
+			current.accessTokenExpiresAt === null
+				? null
+				: new Date(current.accessTokenExpiresAt).toISOString(),
+		scopes: current.scopes,
+	};
 }

@@ -7,16 +7,25 @@ import type { VaultDeps } from "./deps.ts";
 import { openAccessToken, openRefreshToken } from "./sealed-tokens.ts";
 import { toConnectedAccount, toUser } from "./views.ts";
 
-const accountNotFound = () => new TetherError("CONNECTED_ACCOUNT_NOT_FOUND", "No such connected account.");
+const accountNotFound = () =>
+	new TetherError("CONNECTED_ACCOUNT_NOT_FOUND", "No such connected account.");
 
-export async function getUserView(deps: VaultDeps, userId: string): Promise<User> {
-  const user = await deps.store.getUser(userId);
-  if (user === null) throw new TetherError("USER_NOT_FOUND", "No such user.");
-  return toUser(user, await deps.store.listConnectedAccounts(userId));
+export async function getUserView(
+	deps: VaultDeps,
+	userId: string,
+): Promise<User> {
+	const user = await deps.store.getUser(userId);
+	if (user === null) throw new TetherError("USER_NOT_FOUND", "No such user.");
+	return toUser(user, await deps.store.listConnectedAccounts(userId));
 }
 
-export async function listAccounts(deps: VaultDeps, userId: string): Promise<ConnectedAccount[]> {
-  return (await deps.store.listConnectedAccounts(userId)).map(toConnectedAccount);
+export async function listAccounts(
+	deps: VaultDeps,
+	userId: string,
+): Promise<ConnectedAccount[]> {
+	return (await deps.store.listConnectedAccounts(userId)).map(
+		toConnectedAccount,
+	);
 }
 
 /**
@@ -24,12 +33,15 @@ export async function listAccounts(deps: VaultDeps, userId: string): Promise<Con
  * missing one, so ids cannot be probed.
  */
 export async function findOwnedAccount(
-  deps: VaultDeps,
-  input: { userId: string; provider: string; providerAccountId: string },
+	deps: VaultDeps,
+	input: { userId: string; provider: string; providerAccountId: string },
 ): Promise<ConnectedAccountRow> {
-  const row = await deps.store.findConnectedAccount(input.provider, input.providerAccountId);
-  if (row === null || row.userId !== input.userId) throw accountNotFound();
-  return row;
+	const row = await deps.store.findConnectedAccount(
+		input.provider,
+		input.providerAccountId,
+	);
+	if (row === null || row.userId !== input.userId) throw accountNotFound();
+	return row;
 }
 
 /**
@@ -38,41 +50,52 @@ export async function findOwnedAccount(
  * here, and cannot lose the revocation either).
  */
 export async function unlinkAccount(
-  deps: VaultDeps,
-  input: { userId: string; provider: string; providerAccountId: string },
+	deps: VaultDeps,
+	input: { userId: string; provider: string; providerAccountId: string },
 ): Promise<void> {
-  const row = await findOwnedAccount(deps, input);
-  const now = deps.now();
-  const revocations: NewRevocation[] = [];
-  const provider = deps.providers.get(row.providerConfigId);
-  if (provider !== undefined && provider.entry.revocation.method !== "none") {
-    const queue = (token: string | null, tokenTypeHint: NewRevocation["tokenTypeHint"]) => {
-      if (token === null) return;
-      const id = newId("rev");
-      revocations.push({
-        id,
-        providerConfigId: row.providerConfigId,
-        tokenEnc: encrypt(deps.ring, token, { table: "revocations", rowId: id, field: "token_enc" }),
-        tokenTypeHint,
-        nextAttemptAt: now,
-        createdAt: now,
-      });
-    };
-    // Revoking the refresh token ends the whole grant at RFC 7009 providers; the access token is
-    // revoked too for providers that only know access tokens (GitHub's grant API takes one).
-    queue(openRefreshToken(deps.ring, row), "refresh_token");
-    queue(openAccessToken(deps.ring, row), "access_token");
-  }
-  const deleted = await deps.store.deleteConnectedAccount(row.id, {
-    revocations,
-    events: [
-      {
-        id: newId("evt"),
-        type: "connected_account.unlinked",
-        payload: { userId: row.userId, provider: row.providerConfigId, providerAccountId: row.providerAccountId },
-        createdAt: now,
-      },
-    ],
-  });
-  if (deleted === null) throw accountNotFound();
+	const row = await findOwnedAccount(deps, input);
+	const now = deps.now();
+	const revocations: NewRevocation[] = [];
+	const provider = deps.providers.get(row.providerConfigId);
+	if (provider !== undefined && provider.entry.revocation.method !== "none") {
+		const queue = (
+			token: string | null,
+			tokenTypeHint: NewRevocation["tokenTypeHint"],
+		) => {
+			if (token === null) return;
+			const id = newId("rev");
+			revocations.push({
+				id,
+				providerConfigId: row.providerConfigId,
+				tokenEnc: encrypt(deps.ring, token, {
+					table: "revocations",
+					rowId: id,
+					field: "token_enc",
+				}),
+				tokenTypeHint,
+				nextAttemptAt: now,
+				createdAt: now,
+			});
+		};
+		// Revoking the refresh token ends the whole grant at RFC 7009 providers; the access token is
+		// revoked too for providers that only know access tokens (GitHub's grant API takes one).
+		queue(openRefreshToken(deps.ring, row), "refresh_token");
+		queue(openAccessToken(deps.ring, row), "access_token");
+	}
+	const deleted = await deps.store.deleteConnectedAccount(row.id, {
+		revocations,
+		events: [
+			{
+				id: newId("evt"),
+				type: "connected_account.unlinked",
+				payload: {
+					userId: row.userId,
+					provider: row.providerConfigId,
+					providerAccountId: row.providerAccountId,
+				},
+				createdAt: now,
+			},
+		],
+	});
+	if (deleted === null) throw accountNotFound();
 }

@@ -7,11 +7,11 @@ import type { ProviderRegistry } from "./providers.ts";
 
 /** The outside world the vault works with, injected by `createServer` (tests swap any of it). */
 export interface VaultDeps {
-  config: TetherConfig;
-  store: Store;
-  ring: KeyRing;
-  providers: ProviderRegistry;
-  logger: Logger;
-  fetch: FetchFn;
-  now: () => number;
+	config: TetherConfig;
+	store: Store;
+	ring: KeyRing;
+	providers: ProviderRegistry;
+	logger: Logger;
+	fetch: FetchFn;
+	now: () => number;
 }

@@ -12,25 +12,38 @@ import { openRefreshToken } from "./sealed-tokens.ts";
  * due. A token that is not one of the caller's is refused the same way as garbage.
  */
 export async function refreshProviderSession(
-  deps: VaultDeps & { refresh: RefreshEngine },
-  input: { userId: string; provider: string; refreshToken: string },
+	deps: VaultDeps & { refresh: RefreshEngine },
+	input: { userId: string; provider: string; refreshToken: string },
 ): Promise<ProviderSession> {
-  deps.providers.require(input.provider);
-  const hash = hashToken(input.refreshToken);
-  const accounts = await deps.store.listConnectedAccounts(input.userId);
-  const row = accounts.find((a) => a.providerConfigId === input.provider && a.refreshTokenHashes.includes(hash));
-  if (row === undefined) {
-    throw new TetherError("INVALID_REQUEST", "This refresh token does not belong to any of your accounts.", {
-      details: { reason: "unknown_refresh_token" },
-    });
-  }
-  const { row: current, accessToken } = await deps.refresh.fresh(row);
-  const now = deps.now();
-  const expiresAt = current.accessTokenExpiresAt;
-  return {
-    accessToken,
-    expiresIn: expiresAt === null ? null : Math.max(0, Math.floor((expiresAt - now) / 1000)),
-    expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
-    refreshToken: deps.config.exposeProviderRefreshTokens ? openRefreshToken(deps.ring, current) : null,
-  };
+	deps.providers.require(input.provider);
+	const hash = hashToken(input.refreshToken);
+	const accounts = await deps.store.listConnectedAccounts(input.userId);
+	const row = accounts.find(
+		(a) =>
+			a.providerConfigId === input.provider &&
+			a.refreshTokenHashes.includes(hash),
+	);
+	if (row === undefined) {
+		throw new TetherError(
+			"INVALID_REQUEST",
+			"This refresh token does not belong to any of your accounts.",
+			{
+				details: { reason: "unknown_refresh_token" },
+			},
+		);
+	}
+	const { row: current, accessToken } = await deps.refresh.fresh(row);
+	const now = deps.now();
+	const expiresAt = current.accessTokenExpiresAt;
+	return {
+		accessToken,
+		expiresIn:
+			expiresAt === null
+				? null
+				: Math.max(0, Math.floor((expiresAt - now) / 1000)),
+		expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+		refreshToken: deps.config.exposeProviderRefreshTokens
+			? openRefreshToken(deps.ring, current)
+			: null,
+	};
 }

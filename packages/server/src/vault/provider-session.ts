@@ -5,18 +5,26 @@ import { TetherError } from "../errors.ts";
 import type { VaultDeps } from "./deps.ts";
 
 const notFound = () =>
-  new TetherError("PROVIDER_SESSION_NOT_FOUND", "No provider session to read: it was read already or has expired.");
+	new TetherError(
+		"PROVIDER_SESSION_NOT_FOUND",
+		"No provider session to read: it was read already or has expired.",
+	);
 
-function isStoredPayload(
-  value: unknown,
-): value is { accessToken: string; refreshToken: string | null; expiresAt: number | null } {
-  if (typeof value !== "object" || value === null) return false;
-  const { accessToken, refreshToken, expiresAt } = value as Record<string, unknown>;
-  return (
-    typeof accessToken === "string" &&
-    (refreshToken === null || typeof refreshToken === "string") &&
-    (expiresAt === null || typeof expiresAt === "number")
-  );
+function isStoredPayload(value: unknown): value is {
+	accessToken: string;
+	refreshToken: string | null;
+	expiresAt: number | null;
+} {
+	if (typeof value !== "object" || value === null) return false;
+	const { accessToken, refreshToken, expiresAt } = value as Record<
+		string,
+		unknown
+	>;
+	return (
+		typeof accessToken === "string" &&
+		(refreshToken === null || typeof refreshToken === "string") &&
+		(expiresAt === null || typeof expiresAt === "number")
+	);
 }
 
 /**
@@ -25,25 +33,37 @@ function isStoredPayload(
  * sign-in created.
  */
 export async function readProviderSession(
-  deps: VaultDeps,
-  input: { session: SessionPrincipal; provider: string },
+	deps: VaultDeps,
+	input: { session: SessionPrincipal; provider: string },
 ): Promise<ProviderSession> {
-  const now = deps.now();
-  const row = await deps.store.consumeProviderSession({
-    userId: input.session.userId,
-    providerConfigId: input.provider,
-    sessionFamilyId: input.session.familyId,
-    now,
-  });
-  if (row === null) throw notFound();
-  const payload: unknown = JSON.parse(
-    decrypt(deps.ring, row.payloadEnc, { table: "provider_sessions", rowId: row.id, field: "payload_enc" }),
-  );
-  if (!isStoredPayload(payload)) throw notFound();
-  return {
-    accessToken: payload.accessToken,
-    expiresIn: payload.expiresAt === null ? null : Math.max(0, Math.floor((payload.expiresAt - now) / 1000)),
-    expiresAt: payload.expiresAt === null ? null : new Date(payload.expiresAt).toISOString(),
-    refreshToken: deps.config.exposeProviderRefreshTokens ? payload.refreshToken : null,
-  };
+	const now = deps.now();
+	const row = await deps.store.consumeProviderSession({
+		userId: input.session.userId,
+		providerConfigId: input.provider,
+		sessionFamilyId: input.session.familyId,
+		now,
+	});
+	if (row === null) throw notFound();
+	const payload: unknown = JSON.parse(
+		decrypt(deps.ring, row.payloadEnc, {
+			table: "provider_sessions",
+			rowId: row.id,
+			field: "payload_enc",
+		}),
+	);
+	if (!isStoredPayload(payload)) throw notFound();
+	return {
+		accessToken: payload.accessToken,
+		expiresIn:
+			payload.expiresAt === null
+				? null
+				: Math.max(0, Math.floor((payload.expiresAt - now) / 1000)),
+		expiresAt:
+			payload.expiresAt === null
+				? null
+				: new Date(payload.expiresAt).toISOString(),
+		refreshToken: deps.config.exposeProviderRefreshTokens
+			? payload.refreshToken
+			: null,
+	};
 }

@@ -1,158 +1,206 @@
 import {
-  type CatalogEntry,
-  createRemoteJwks,
-  discover,
-  type FetchFn,
-  getCatalogEntry,
-  type ProviderEndpoints,
+	type CatalogEntry,
+	createRemoteJwks,
+	discover,
+	type FetchFn,
+	getCatalogEntry,
+	type ProviderEndpoints,
+	withTokenQuirks,
 } from "@tether/oauth";
 import type { JWTVerifyGetKey } from "jose";
-import { ConfigError, type ProviderConfig, type TetherConfig } from "../config/index.ts";
+import {
+	ConfigError,
+	type ProviderConfig,
+	type TetherConfig,
+} from "../config/index.ts";
 import { TetherError } from "../errors.ts";
 
 /** A configured provider joined with its catalog entry: everything a flow or refresh needs. */
 export interface RuntimeProvider {
-  id: string;
-  entry: CatalogEntry;
-  clientId: string;
-  clientSecret: string | undefined;
-  /** Configured scopes, else the catalog's defaults. */
-  scopes: string[];
-  params: Record<string, string>;
-  redirectUri: string;
-  /** The issuer ID tokens must carry (OIDC entries). */
-  issuer: string | undefined;
-  timeoutMs: number;
-  refreshMarginMs: number;
-  /** Endpoints, with discovery done once and cached; an unreachable provider is `PROVIDER_UNAVAILABLE`. */
-  endpoints(): Promise<ProviderEndpoints>;
-  /** The provider's signing keys (OIDC), cached by jose. */
-  jwks(): Promise<JWTVerifyGetKey>;
+	id: string;
+	entry: CatalogEntry;
+	clientId: string;
+	clientSecret: string | undefined;
+	/** Configured scopes, else the catalog's defaults. */
+	scopes: string[];
+	params: Record<string, string>;
+	redirectUri: string;
+	/** The issuer ID tokens must carry (OIDC entries). */
+	issuer: string | undefined;
+	timeoutMs: number;
+	refreshMarginMs: number;
+	/** For token-endpoint calls: the network with the entry's quirks applied (headers, odd bodies). */
+	tokenFetch: FetchFn;
+	/** Endpoints, with discovery done once and cached; an unreachable provider is `PROVIDER_UNAVAILABLE`. */
+	endpoints(): Promise<ProviderEndpoints>;
+	/** The provider's signing keys (OIDC), cached by jose. */
+	jwks(): Promise<JWTVerifyGetKey>;
 }
 
 export interface ProviderRegistry {
-  get(id: string): RuntimeProvider | undefined;
-  /** `PROVIDER_NOT_FOUND` for an id the config does not name. */
-  require(id: string): RuntimeProvider;
-  list(): RuntimeProvider[];
+	get(id: string): RuntimeProvider | undefined;
+	/** `PROVIDER_NOT_FOUND` for an id the config does not name. */
+	require(id: string): RuntimeProvider;
+	list(): RuntimeProvider[];
 }
 
 /** Retry discovery at most this often after a failure, so a dead provider is not hammered. */
 const discoveryRetryMs = 5_000;
 
-function explicitEndpoints(config: ProviderConfig, entry: CatalogEntry): Partial<ProviderEndpoints> {
-  const endpoints: Partial<ProviderEndpoints> = { ...entry.endpoints };
-  if (config.authorizationEndpoint !== undefined) endpoints.authorizationEndpoint = config.authorizationEndpoint;
-  if (config.tokenEndpoint !== undefined) endpoints.tokenEndpoint = config.tokenEndpoint;
-  if (config.userinfoEndpoint !== undefined) endpoints.userinfoEndpoint = config.userinfoEndpoint;
-  if (config.revocationEndpoint !== undefined) endpoints.revocationEndpoint = config.revocationEndpoint;
-  return endpoints;
+function explicitEndpoints(
+	config: ProviderConfig,
+	entry: CatalogEntry,
+): Partial<ProviderEndpoints> {
+	const endpoints: Partial<ProviderEndpoints> = { ...entry.endpoints };
+	if (config.authorizationEndpoint !== undefined)
+		endpoints.authorizationEndpoint = config.authorizationEndpoint;
+	if (config.tokenEndpoint !== undefined)
+		endpoints.tokenEndpoint = config.tokenEndpoint;
+	if (config.userinfoEndpoint !== undefined)
+		endpoints.userinfoEndpoint = config.userinfoEndpoint;
+	if (config.revocationEndpoint !== undefined)
+		endpoints.revocationEndpoint = config.revocationEndpoint;
+	return endpoints;
 }
 
-function isComplete(endpoints: Partial<ProviderEndpoints>): endpoints is ProviderEndpoints {
-  return endpoints.authorizationEndpoint !== undefined && endpoints.tokenEndpoint !== undefined;
+function isComplete(
+	endpoints: Partial<ProviderEndpoints>,
+): endpoints is ProviderEndpoints {
+	return (
+		endpoints.authorizationEndpoint !== undefined &&
+		endpoints.tokenEndpoint !== undefined
+	);
 }
 
 function createRuntimeProvider(
-  config: ProviderConfig,
-  index: number,
-  tether: TetherConfig,
-  fetchFn: FetchFn,
+	config: ProviderConfig,
+	index: number,
+	tether: TetherConfig,
+	fetchFn: FetchFn,
 ): RuntimeProvider {
-  const entry = getCatalogEntry(config.type);
-  if (entry === undefined) {
-    throw new ConfigError([`providers[${index}].type: "${config.type}" is not in the provider catalog`]);
-  }
-  const issuer = config.issuer ?? entry.issuer;
-  const known = explicitEndpoints(config, entry);
-  if (issuer === undefined && !isComplete(known)) {
-    throw new ConfigError([
-      `providers[${index}]: type "${config.type}" needs "issuer" (discovery) or "authorizationEndpoint" and "tokenEndpoint"`,
-    ]);
-  }
-  if (entry.protocol === "oidc" && issuer === undefined) {
-    throw new ConfigError([`providers[${index}].issuer: type "${config.type}" validates ID tokens and needs an issuer`]);
-  }
-  const timeoutMs = (config.providerTimeoutSeconds ?? tether.providerTimeoutSeconds) * 1000;
+	const entry = getCatalogEntry(config.type);
+	if (entry === undefined) {
+		throw new ConfigError([
+			`providers[${index}].type: "${config.type}" is not in the provider catalog`,
+		]);
+	}
+	const issuer = config.issuer ?? entry.issuer;
+	const known = explicitEndpoints(config, entry);
+	if (issuer === undefined && !isComplete(known)) {
+		throw new ConfigError([
+			`providers[${index}]: type "${config.type}" needs "issuer" (discovery) or "authorizationEndpoint" and "tokenEndpoint"`,
+		]);
+	}
+	if (entry.protocol === "oidc" && issuer === undefined) {
+		throw new ConfigError([
+			`providers[${index}].issuer: type "${config.type}" validates ID tokens and needs an issuer`,
+		]);
+	}
+	const timeoutMs =
+		(config.providerTimeoutSeconds ?? tether.providerTimeoutSeconds) * 1000;
 
-  let resolved: ProviderEndpoints | undefined = issuer === undefined && isComplete(known) ? known : undefined;
-  let pending: Promise<ProviderEndpoints> | undefined;
-  let lastFailure = 0;
-  let keys: JWTVerifyGetKey | undefined;
+	let resolved: ProviderEndpoints | undefined =
+		issuer === undefined && isComplete(known) ? known : undefined;
+	let pending: Promise<ProviderEndpoints> | undefined;
+	let lastFailure = 0;
+	let keys: JWTVerifyGetKey | undefined;
 
-  async function resolveEndpoints(): Promise<ProviderEndpoints> {
-    if (issuer === undefined) throw new Error("unreachable: endpoints without issuer are resolved up front");
-    const result = await discover(issuer, { fetch: fetchFn, timeoutMs });
-    if (!result.ok) {
-      lastFailure = Date.now();
-      throw new TetherError("PROVIDER_UNAVAILABLE", `Provider "${config.id}" could not be reached.`, {
-        details: { provider: config.id, error: result.failure.error },
-        headers: { "Retry-After": String(Math.ceil(discoveryRetryMs / 1000)) },
-      });
-    }
-    // Explicit catalog/config endpoints win over discovery: the catalog knows the provider's quirks.
-    resolved = { ...result.metadata, ...known, issuer };
-    return resolved;
-  }
+	async function resolveEndpoints(): Promise<ProviderEndpoints> {
+		if (issuer === undefined)
+			throw new Error(
+				"unreachable: endpoints without issuer are resolved up front",
+			);
+		const result = await discover(issuer, { fetch: fetchFn, timeoutMs });
+		if (!result.ok) {
+			lastFailure = Date.now();
+			throw new TetherError(
+				"PROVIDER_UNAVAILABLE",
+				`Provider "${config.id}" could not be reached.`,
+				{
+					details: { provider: config.id, error: result.failure.error },
+					headers: {
+						"Retry-After": String(Math.ceil(discoveryRetryMs / 1000)),
+					},
+				},
+			);
+		}
+		// Explicit catalog/config endpoints win over discovery: the catalog knows the provider's quirks.
+		resolved = { ...result.metadata, ...known, issuer };
+		return resolved;
+	}
 
-  const provider: RuntimeProvider = {
-    id: config.id,
-    entry,
-    clientId: config.clientId,
-    clientSecret: config.clientSecret,
-    scopes: config.scopes ?? entry.defaultScopes,
-    params: config.params ?? {},
-    redirectUri: `${tether.baseUrl}/v1/signin/provider/${config.id}/callback`,
-    issuer,
-    timeoutMs,
-    refreshMarginMs: (config.refreshMarginSeconds ?? tether.refreshMarginSeconds) * 1000,
-    async endpoints() {
-      if (resolved !== undefined) return resolved;
-      if (pending === undefined) {
-        if (Date.now() - lastFailure < discoveryRetryMs) {
-          throw new TetherError("PROVIDER_UNAVAILABLE", `Provider "${config.id}" could not be reached.`, {
-            details: { provider: config.id },
-            headers: { "Retry-After": String(Math.ceil(discoveryRetryMs / 1000)) },
-          });
-        }
-        pending = resolveEndpoints().finally(() => {
-          pending = undefined;
-        });
-      }
-      return pending;
-    },
-    async jwks() {
-      if (keys !== undefined) return keys;
-      const { jwksUri } = await provider.endpoints();
-      if (jwksUri === undefined) {
-        throw new TetherError("PROVIDER_UNAVAILABLE", `Provider "${config.id}" publishes no signing keys.`, {
-          details: { provider: config.id },
-        });
-      }
-      keys = createRemoteJwks(jwksUri, { fetch: fetchFn, timeoutMs });
-      return keys;
-    },
-  };
-  return provider;
+	const provider: RuntimeProvider = {
+		id: config.id,
+		entry,
+		clientId: config.clientId,
+		clientSecret: config.clientSecret,
+		scopes: config.scopes ?? entry.defaultScopes,
+		params: config.params ?? {},
+		redirectUri: `${tether.baseUrl}/v1/signin/provider/${config.id}/callback`,
+		issuer,
+		timeoutMs,
+		refreshMarginMs:
+			(config.refreshMarginSeconds ?? tether.refreshMarginSeconds) * 1000,
+		tokenFetch: withTokenQuirks(entry, fetchFn),
+		async endpoints() {
+			if (resolved !== undefined) return resolved;
+			if (pending === undefined) {
+				if (Date.now() - lastFailure < discoveryRetryMs) {
+					throw new TetherError(
+						"PROVIDER_UNAVAILABLE",
+						`Provider "${config.id}" could not be reached.`,
+						{
+							details: { provider: config.id },
+							headers: {
+								"Retry-After": String(Math.ceil(discoveryRetryMs / 1000)),
+							},
+						},
+					);
+				}
+				pending = resolveEndpoints().finally(() => {
+					pending = undefined;
+				});
+			}
+			return pending;
+		},
+		async jwks() {
+			if (keys !== undefined) return keys;
+			const { jwksUri } = await provider.endpoints();
+			if (jwksUri === undefined) {
+				throw new TetherError(
+					"PROVIDER_UNAVAILABLE",
+					`Provider "${config.id}" publishes no signing keys.`,
+					{
+						details: { provider: config.id },
+					},
+				);
+			}
+			keys = createRemoteJwks(jwksUri, { fetch: fetchFn, timeoutMs });
+			return keys;
+		},
+	};
+	return provider;
 }
 
 /** Builds every configured provider up front, so a config naming an unknown type fails at start. */
 export function createProviderRegistry(input: {
-  config: TetherConfig;
-  providers?: ProviderConfig[];
-  fetch: FetchFn;
+	config: TetherConfig;
+	providers?: ProviderConfig[];
+	fetch: FetchFn;
 }): ProviderRegistry {
-  const list = (input.providers ?? input.config.providers).map((provider, index) =>
-    createRuntimeProvider(provider, index, input.config, input.fetch),
-  );
-  const byId = new Map(list.map((provider) => [provider.id, provider]));
-  return {
-    get: (id) => byId.get(id),
-    require(id) {
-      const provider = byId.get(id);
-      if (provider === undefined) throw new TetherError("PROVIDER_NOT_FOUND", "No such provider.");
-      return provider;
-    },
-    list: () => list,
-  };
+	const list = (input.providers ?? input.config.providers).map(
+		(provider, index) =>
+			createRuntimeProvider(provider, index, input.config, input.fetch),
+	);
+	const byId = new Map(list.map((provider) => [provider.id, provider]));
+	return {
+		get: (id) => byId.get(id),
+		require(id) {
+			const provider = byId.get(id);
+			if (provider === undefined)
+				throw new TetherError("PROVIDER_NOT_FOUND", "No such provider.");
+			return provider;
+		},
+		list: () => list,
+	};
 }
