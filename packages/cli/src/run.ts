@@ -18,33 +18,33 @@ Commands:
 
 /** Runs one CLI command; resolves to the process exit code. */
 export async function run(io: CliIo): Promise<number> {
-  const [command, sub] = io.argv;
-  try {
-    switch (command) {
-      case "start":
-        return await start(io);
-      case "migrate":
-        return await migrate(io);
-      case "doctor":
-        return await doctor(io);
-      case "keys":
-        if (sub === "generate") return keysGenerate(io);
-        if (sub === "rotate") return await keysRotate(io);
-        break;
-      case undefined:
-      case "help":
-      case "--help":
-      case "-h":
-        io.stdout.write(usage);
-        return 0;
-    }
-    io.stderr.write(`unknown command: ${io.argv.join(" ")}\n\n${usage}`);
-    return 2;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+	const [command, sub] = io.argv;
+	try {
+		switch (command) {
+			case "start":
+				return await start(io);
+			case "migrate":
+				return await migrate(io);
+			case "doctor":
+				return await doctor(io);
+			case "keys":
+				if (sub === "generate") return keysGenerate(io);
+				if (sub === "rotate") return await keysRotate(io);
+				break;
+			case undefined:
+			case "help":
+			case "--help":
+			case "-h":
+				io.stdout.write(usage);
+				return 0;
+		}
+		io.stderr.write(`unknown command: ${io.argv.join(" ")}\n\n${usage}`);
+		return 2;
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			io.stderr.write(`${error.message}\n`);
+			return 1;
+		}
+		throw error;
+	}
 }

@@ -10,82 +10,114 @@ const bin = resolve(import.meta.dirname, "../bin/tether.js");
 const run = promisify(execFile);
 
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
+	const server = createServer();
+	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+	const address = server.address();
+	await new Promise((r) => server.close(r));
+	if (address === null || typeof address === "string")
+		throw new Error("no port");
+	return address.port;
 }
 
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`timed out; output so far:\n${output}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (pattern.test(output)) {
-        clearTimeout(timer);
-        resolvePromise(output);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited ${code} before ${pattern}; output:\n${output}`));
-    });
-  });
+function waitForOutput(
+	child: ChildProcess,
+	pattern: RegExp,
+	timeoutMs = 30_000,
+): Promise<string> {
+	return new Promise((resolvePromise, reject) => {
+		let output = "";
+		const timer = setTimeout(
+			() => reject(new Error(`timed out; output so far:\n${output}`)),
+			timeoutMs,
+		);
+		const onData = (chunk: Buffer) => {
+			output += chunk.toString();
+			if (pattern.test(output)) {
+				clearTimeout(timer);
+				resolvePromise(output);
+			}
+		};
+		child.stdout?.on("data", onData);
+		child.stderr?.on("data", onData);
+		child.once("exit", (code) => {
+			clearTimeout(timer);
+			reject(new Error(`exited ${code} before ${pattern}; output:\n${output}`));
+		});
+	});
 }
 
 describe("tether CLI", () => {
-  let child: ChildProcess | undefined;
-  afterEach(() => {
-    child?.kill("SIGKILL");
-    child = undefined;
-  });
+	let child: ChildProcess | undefined;
+	afterEach(() => {
+		child?.kill("SIGKILL");
+		child = undefined;
+	});
 
-  it("start with no config serves the development setup and stops cleanly on SIGTERM", async () => {
-    const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
-    const port = await freePort();
-    child = spawn(process.execPath, [bin, "start"], { cwd, env: { ...process.env, PORT: String(port) } });
-    const output = await waitForOutput(child, /Tether is running: (\S+)/);
-    expect(output).toContain(`http://127.0.0.1:${port}/`);
-    const health = await fetch(`http://127.0.0.1:${port}/v1/healthz`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: "ok" });
-    const openapi = await fetch(`http://127.0.0.1:${port}/openapi.json`);
-    expect((await openapi.json()).paths).toHaveProperty("/v1/connected-accounts/{user}");
+	it("start with no config serves the development setup and stops cleanly on SIGTERM", async () => {
+		const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
+		const port = await freePort();
+		child = spawn(process.execPath, [bin, "start"], {
+			cwd,
+			env: { ...process.env, PORT: String(port) },
+		});
+		const output = await waitForOutput(child, /Tether is running: (\S+)/);
+		expect(output).toContain(`http://127.0.0.1:${port}/`);
+		const health = await fetch(`http://127.0.0.1:${port}/v1/healthz`);
+		expect(health.status).toBe(200);
+		expect(await health.json()).toMatchObject({ status: "ok" });
+		const openapi = await fetch(`http://127.0.0.1:${port}/openapi.json`);
+		expect((await openapi.json()).paths).toHaveProperty(
+			"/v1/connected-accounts/{user}",
+		);
 
-    const exited = new Promise<number | null>((r) => child?.once("exit", (code) => r(code)));
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    child = undefined;
-  });
+		const exited = new Promise<number | null>((r) =>
+			child?.once("exit", (code) => r(code)),
+		);
+		child.kill("SIGTERM");
+		expect(await exited).toBe(0);
+		child = undefined;
+	});
 
-  it("refuses an unsafe production config, naming the fields", async () => {
-    const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
-    writeFileSync(
-      join(cwd, "tether.json"),
-      JSON.stringify({ baseUrl: "http://tether.example.com", database: "sqlite:./t.db", developmentProvider: true }),
-    );
-    const failure = await run(process.execPath, [bin, "start"], {
-      cwd,
-      env: { ...process.env, TETHER_CONFIG: "tether.json", TETHER_ENCRYPTION_KEYS: "" },
-    }).catch((error: { code: number; stderr: string }) => error);
-    expect("code" in failure && failure.code).toBe(1);
-    const { stderr } = failure as { stderr: string };
-    for (const field of ["encryptionKeys", "allowedRedirectUrls", "developmentProvider", "baseUrl"]) {
-      expect(stderr).toContain(field);
-    }
-  });
+	it("refuses an unsafe production config, naming the fields", async () => {
+		const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
+		writeFileSync(
+			join(cwd, "tether.json"),
+			JSON.stringify({
+				baseUrl: "http://tether.example.com",
+				database: "sqlite:./t.db",
+				developmentProvider: true,
+			}),
+		);
+		const failure = await run(process.execPath, [bin, "start"], {
+			cwd,
+			env: {
+				...process.env,
+				TETHER_CONFIG: "tether.json",
+				TETHER_ENCRYPTION_KEYS: "",
+			},
+		}).catch((error: { code: number; stderr: string }) => error);
+		expect("code" in failure && failure.code).toBe(1);
+		const { stderr } = failure as { stderr: string };
+		for (const field of [
+			"encryptionKeys",
+			"allowedRedirectUrls",
+			"developmentProvider",
+			"baseUrl",
+		]) {
+			expect(stderr).toContain(field);
+		}
+	});
 
-  it("keys generate prints a usable key; doctor checks the development setup", async () => {
-    const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
-    const { stdout } = await run(process.execPath, [bin, "keys", "generate", "k9"], { cwd });
-    expect(stdout.trim()).toMatch(/^k9:[A-Za-z0-9+/]{43}=$/);
-    const doctor = await run(process.execPath, [bin, "doctor"], { cwd });
-    expect(doctor.stdout).toMatch(/✓ key ring/);
-    expect(doctor.stdout).toMatch(/✓ database: sqlite reachable/);
-  });
+	it("keys generate prints a usable key; doctor checks the development setup", async () => {
+		const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
+		const { stdout } = await run(
+			process.execPath,
+			[bin, "keys", "generate", "k9"],
+			{ cwd },
+		);
+		expect(stdout.trim()).toMatch(/^k9:[A-Za-z0-9+/]{43}=$/);
+		const doctor = await run(process.execPath, [bin, "doctor"], { cwd });
+		expect(doctor.stdout).toMatch(/✓ key ring/);
+		expect(doctor.stdout).toMatch(/✓ database: sqlite reachable/);
+	});
 });

@@ -46,10 +46,11 @@ export async function runDoctor(input: {
 	try {
 		const store = await createStore(config.database);
 		try {
+			// Start-up migrates too; doing it here means the checks below see the real schema.
+			await store.migrate();
 			await store.ping();
 			let detail = `${store.kind} reachable`;
 			if (primaryKeyId !== undefined) {
-				await store.migrate();
 				const stale = await store.countEncryptedNotUnderKey(
 					"connected_accounts",
 					primaryKeyId,

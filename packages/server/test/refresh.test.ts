@@ -297,4 +297,35 @@ describe("refresh against a failing provider: nothing is lost", () => {
 		expect((await call()).status).toBe(409);
 		expect(fault.counters.token).toBe(calls);
 	});
+
+	it("unlinking while the provider is down queues the revocation and retries it until it lands", async () => {
+		fault.enqueueFor(
+			"revocation",
+			{ kind: "unavailable", retryAfter: 30 },
+			{ kind: "reset" },
+		);
+		const removed = await api(
+			tether,
+			"DELETE",
+			`/v1/connected-accounts/${session.user.id}/flaky/fault-user`,
+			{ token: secretKey },
+		);
+		expect(removed.status).toBe(204);
+		expect(
+			await tether.server.store.findConnectedAccount("flaky", "fault-user"),
+		).toBeNull();
+		// Both tokens are queued; the provider fails both attempts.
+		expect(await tether.server.processRevocations()).toBe(0);
+		expect(fault.counters.revocation).toBe(2);
+		// Nothing is due until the backoff passes.
+		expect(await tether.server.processRevocations()).toBe(0);
+		expect(fault.counters.revocation).toBe(2);
+		later(3600);
+		expect(await tether.server.processRevocations()).toBe(2);
+		expect(fault.counters.revocation).toBe(4);
+		const revoked = fault.requests
+			.filter((r) => r.endpoint === "revocation")
+			.map((r) => r.form.token_type_hint);
+		expect(revoked.slice(-2).sort()).toEqual(["access_token", "refresh_token"]);
+	});
 });

@@ -311,4 +311,25 @@ describe("flow security", () => {
 			expect(logs).not.toContain(secret);
 		}
 	});
+
+	it("accepts the callback as a form POST (form_post providers) with the same checks", async () => {
+		const browser = createBrowser(tether);
+		const { callback } = await callbackFor(browser, "uli");
+		const action = `${callback.origin}${callback.pathname}`;
+		const posted = await browser.get(action, {
+			method: "POST",
+			headers: { "content-type": "application/x-www-form-urlencoded" },
+			body: callback.searchParams.toString(),
+		});
+		expect(posted.status).toBe(302);
+		expect(
+			new URL(posted.headers.get("location") ?? "").searchParams.get("code"),
+		).toMatch(/^[\w-]{43}$/);
+		const json = await browser.get(action, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: "{}",
+		});
+		expect(json.status).toBe(415);
+	});
 });

@@ -305,8 +305,9 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 			}
 			circuitOpenUntil.set(providerId, after + circuitOpenMs);
 		}
-		const retryAfterSeconds =
-			failure.retryAfterSeconds ?? defaultRetryAfterSeconds;
+		const retryAfterSeconds = Math.ceil(
+			failure.retryAfterSeconds ?? defaultRetryAfterSeconds,
+		);
 		const jitterMs = Math.floor(Math.random() * 1000);
 		const retryAt = after + retryAfterSeconds * 1000 + jitterMs;
 		const recorded = await write(row, {
