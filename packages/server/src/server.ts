@@ -46,6 +46,8 @@ export interface TetherServer {
 	/** One pass of each background loop, for tests and tools (the loops run on their own). */
 	processRevocations(): Promise<number>;
 	deliverWebhooks(): Promise<number>;
+	/** Starts signing sessions with a new key; sessions signed with older keys stay valid. */
+	rotateSigningKey(): Promise<string>;
 	refreshExpiring(): Promise<number>;
 	/** Stops background work and closes the store; the HTTP listener is the caller's to close first. */
 	close(): Promise<void>;
@@ -111,6 +113,7 @@ export async function createServer(
 		refresh,
 		processRevocations: () => revocations.runOnce(),
 		deliverWebhooks: () => webhooks.runOnce(),
+		rotateSigningKey: () => signingKeys.rotate(now()),
 		refreshExpiring: () => refresher.runOnce(),
 		async close() {
 			if (closed) return;

@@ -1,4 +1,5 @@
 import { refreshTokens } from "@tether/oauth";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
 	api,
@@ -340,6 +341,67 @@ describe.each(databases)(
 					})
 				).body.items,
 			).toHaveLength(1);
+		});
+
+		it("verifies sessions through the JWKS and rotates signing keys without signing anyone out", async () => {
+			const before = await createBrowser(tether).signIn("kai");
+			const jwks = await api(tether, "GET", "/.well-known/jwks.json");
+			expect(jwks.body.keys.length).toBeGreaterThanOrEqual(1);
+			const verify = async (token: string) =>
+				jwtVerify(token, createLocalJWKSet(jwks.body), {
+					issuer: tether.baseUrl,
+					audience: "tether",
+				});
+			expect((await verify(before.accessToken)).payload.sub).toBe(
+				before.user.id,
+			);
+
+			const kid = await tether.server.rotateSigningKey();
+			const after = await createBrowser(tether).signIn("kai");
+			expect(decodeProtectedHeader(after.accessToken).kid).toBe(kid);
+			expect(
+				(await api(tether, "GET", "/v1/user", { token: before.accessToken }))
+					.status,
+			).toBe(200);
+			const rotated = await api(tether, "GET", "/.well-known/jwks.json");
+			expect(rotated.body.keys.map((k: { kid: string }) => k.kid)).toEqual(
+				expect.arrayContaining([
+					kid,
+					decodeProtectedHeader(before.accessToken).kid,
+				]),
+			);
+		});
+
+		it("keeps every provider token encrypted at rest and out of the logs", async () => {
+			const session = await createBrowser(tether).signIn("lou");
+			const provided = await api(
+				tether,
+				"GET",
+				"/v1/signin/provider/upstream/callback/tokens",
+				{
+					token: session.accessToken,
+				},
+			);
+			const fresh = await api(
+				tether,
+				"POST",
+				"/v1/connected-accounts/me/upstream/lou/access-token",
+				{
+					token: session.accessToken,
+				},
+			);
+			const dump = await tether.dumpDatabase();
+			expect(dump).toContain("v1.t1.");
+			const logs = tether.logs.join("\n");
+			for (const token of [
+				provided.body.accessToken,
+				provided.body.refreshToken,
+				fresh.body.accessToken,
+			]) {
+				expect(token).toEqual(expect.any(String));
+				expect(dump).not.toContain(token);
+				expect(logs).not.toContain(token);
+			}
 		});
 	},
 );

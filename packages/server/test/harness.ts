@@ -54,7 +54,19 @@ export async function openTestStore(
 		const { tmpdir } = await import("node:os");
 		const { join } = await import("node:path");
 		const url = `sqlite:${join(mkdtempSync(join(tmpdir(), "tether-test-")), "tether.db")}`;
-		return { url, store: createStore(url), drop: async () => {} };
+		const file = url.slice("sqlite:".length);
+		const { readFileSync, existsSync } = await import("node:fs");
+		return {
+			url,
+			store: createStore(url),
+			drop: async () => {},
+			// The database file and its write-ahead log, as raw bytes.
+			dump: async () =>
+				[file, `${file}-wal`]
+					.filter((f) => existsSync(f))
+					.map((f) => readFileSync(f).toString("latin1"))
+					.join(""),
+		};
 	}
 	if (postgresUrl === undefined)
 		throw new Error("TETHER_TEST_DATABASE_URL is not set");
@@ -62,6 +74,17 @@ export async function openTestStore(
 	return {
 		url: postgresUrl,
 		store: createStore(postgresUrl, { schema }),
+		async dump() {
+			const { execFileSync } = await import("node:child_process");
+			return execFileSync(
+				"pg_dump",
+				["--schema", schema, "--data-only", postgresUrl],
+				{
+					encoding: "utf8",
+					maxBuffer: 256 * 1024 * 1024,
+				},
+			);
+		},
 		async drop() {
 			const client = new pg.Client({ connectionString: postgresUrl });
 			await client.connect();
@@ -79,6 +102,8 @@ export interface TestTether {
 	logs: string[];
 	/** The provider id the upstream is configured under. */
 	provider: string;
+	/** The whole database as text (SQLite file bytes, or `pg_dump` of the test schema). */
+	dumpDatabase(): Promise<string>;
 	close(): Promise<void>;
 }
 
@@ -154,6 +179,7 @@ export async function startTestTether(
 		upstream,
 		logs,
 		provider: "upstream",
+		dumpDatabase: () => db.dump(),
 		async close() {
 			await listener.close();
 			await server.close();
