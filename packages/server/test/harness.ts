@@ -48,7 +48,12 @@ async function freePort(): Promise<number> {
 /** A throwaway database: a temp SQLite file, or a fresh PostgreSQL schema dropped afterwards. */
 export async function openTestStore(
 	database: Database,
-): Promise<{ url: string; store: Store; drop(): Promise<void> }> {
+): Promise<{
+	url: string;
+	store: Store;
+	drop(): Promise<void>;
+	dump(): Promise<string>;
+}> {
 	if (database === "sqlite") {
 		const { mkdtempSync } = await import("node:fs");
 		const { tmpdir } = await import("node:os");
