@@ -46,9 +46,7 @@ async function freePort(): Promise<number> {
 }
 
 /** A throwaway database: a temp SQLite file, or a fresh PostgreSQL schema dropped afterwards. */
-export async function openTestStore(
-	database: Database,
-): Promise<{
+export async function openTestStore(database: Database): Promise<{
 	url: string;
 	store: Store;
 	drop(): Promise<void>;
