@@ -69,6 +69,18 @@ export async function runDoctor(input: {
 	}
 
 	for (const provider of config.providers) {
+		// The embedded development provider is served by `tether start` itself; nothing to reach yet.
+		if (
+			config.developmentProvider &&
+			provider.issuer?.startsWith(`${config.baseUrl}/dev-oidc`)
+		) {
+			checks.push({
+				name: `provider ${provider.id}`,
+				ok: true,
+				detail: "embedded development provider",
+			});
+			continue;
+		}
 		if (provider.issuer === undefined) {
 			checks.push({
 				name: `provider ${provider.id}`,
