@@ -4,6 +4,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import {
+	createLogger,
+	createServer as createTether,
+	loadConfig,
+} from "@tether/server";
 import { afterEach, describe, expect, it } from "vitest";
 
 const bin = resolve(import.meta.dirname, "../bin/tether.js");
@@ -119,5 +124,45 @@ describe("tether CLI", () => {
 		const doctor = await run(process.execPath, [bin, "doctor"], { cwd });
 		expect(doctor.stdout).toMatch(/✓ key ring/);
 		expect(doctor.stdout).toMatch(/✓ database: sqlite reachable/);
+	});
+
+	it("keys rotate re-encrypts stored secrets under a new first key, and doctor then sees none left", async () => {
+		const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
+		// A first start of the development setup stores its session-signing key, encrypted.
+		const config = loadConfig({ env: {}, cwd });
+		const tether = await createTether({
+			config,
+			background: false,
+			logger: createLogger({ level: "silent" }),
+		});
+		await tether.close();
+		const newKey = `k2:${Buffer.alloc(32, 3).toString("base64")}`;
+		const env = {
+			...process.env,
+			TETHER_ENCRYPTION_KEYS: [newKey, ...config.encryptionKeys].join(","),
+		};
+		const before = await run(process.execPath, [bin, "doctor"], { cwd, env });
+		expect(before.stdout).toMatch(
+			/await `tether keys rotate`|all tokens under the primary key/,
+		);
+		const rotated = await run(process.execPath, [bin, "keys", "rotate"], {
+			cwd,
+			env,
+		});
+		expect(rotated.stdout).toContain('re-encrypting under key "k2"');
+		expect(rotated.stdout).toMatch(/rotated 1 rows/);
+		const again = await run(process.execPath, [bin, "keys", "rotate"], {
+			cwd,
+			env,
+		});
+		expect(again.stdout).toMatch(/rotated 0 rows/);
+		// The old key can go now: the new one alone opens everything.
+		const onlyNew = { ...process.env, TETHER_ENCRYPTION_KEYS: newKey };
+		const restarted = await createTether({
+			config: loadConfig({ env: onlyNew, cwd }),
+			background: false,
+			logger: createLogger({ level: "silent" }),
+		});
+		await restarted.close();
 	});
 });

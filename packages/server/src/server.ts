@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { FetchFn } from "@tether/oauth";
 import { type App, createApp } from "./app.ts";
 import { createSecretKeyMatcher } from "./auth/secret-keys.ts";
@@ -5,6 +6,11 @@ import { createSessions } from "./auth/sessions.ts";
 import { loadSigningKeys } from "./auth/signing-keys.ts";
 import type { TetherConfig } from "./config/index.ts";
 import { createKeyRing, type KeyRing } from "./crypto/index.ts";
+import {
+	createDevelopmentProvider,
+	type DevelopmentProvider,
+	developmentProviderIssuer,
+} from "./dev-provider/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createStore, type Store } from "./store/index.ts";
 import type { VaultDeps } from "./vault/deps.ts";
@@ -33,6 +39,8 @@ export interface CreateServerInput {
 	now?: () => number;
 	/** Background work (revocation retries); default on. Tests that drive it by hand turn it off. */
 	background?: boolean;
+	/** The working directory; the development provider keeps its files in its `.tether/`. Default `process.cwd()`. */
+	cwd?: string;
 }
 
 export interface TetherServer {
@@ -43,6 +51,11 @@ export interface TetherServer {
 	config: TetherConfig;
 	providers: ProviderRegistry;
 	refresh: RefreshEngine;
+	/**
+	 * The built-in OIDC provider when `config.developmentProvider` is on; `listen` serves it on
+	 * the same port under its `mountPath` (`/dev-oidc`).
+	 */
+	developmentProvider?: DevelopmentProvider;
 	/** One pass of each background loop, for tests and tools (the loops run on their own). */
 	processRevocations(): Promise<number>;
 	deliverWebhooks(): Promise<number>;
@@ -64,6 +77,9 @@ export async function createServer(
 		input.fetch ?? ((request) => globalThis.fetch(request));
 	const keyRing = createKeyRing(config.encryptionKeys);
 	const providers = createProviderRegistry({ config, fetch: fetchFn });
+	const developmentProvider = config.developmentProvider
+		? await startDevelopmentProvider(config, logger, input.cwd)
+		: undefined;
 	const store = input.store ?? createStore(config.database);
 	await store.migrate();
 
@@ -111,6 +127,7 @@ export async function createServer(
 		config,
 		providers,
 		refresh,
+		...(developmentProvider === undefined ? {} : { developmentProvider }),
 		processRevocations: () => revocations.runOnce(),
 		deliverWebhooks: () => webhooks.runOnce(),
 		rotateSigningKey: () => signingKeys.rotate(now()),
@@ -124,7 +141,50 @@ export async function createServer(
 				refresher.stop(),
 			]);
 			await usage.stop().catch(() => {});
+			await developmentProvider?.close();
 			await store.close();
 		},
 	};
+}
+
+/**
+ * The development provider, with the configured provider that points at it as its one client
+ * (the development setup's `dev`; in a development config file, any provider whose issuer is
+ * `<baseUrl>/dev-oidc`). Without such a provider there is no one to serve, so it stays off.
+ */
+async function startDevelopmentProvider(
+	config: TetherConfig,
+	logger: Logger,
+	cwd = process.cwd(),
+): Promise<DevelopmentProvider | undefined> {
+	const issuer = developmentProviderIssuer(config.baseUrl);
+	const client = config.providers.find(
+		(provider) => provider.issuer?.replace(/\/+$/, "") === issuer,
+	);
+	if (client === undefined) {
+		logger.warn(
+			{ issuer },
+			`developmentProvider is on but no provider uses it; add { "type": "oidc", "issuer": "${issuer}", "clientId": "…", "clientSecret": "…" } to providers`,
+		);
+		return undefined;
+	}
+	return createDevelopmentProvider({
+		issuer,
+		clientId: client.clientId,
+		...(client.clientSecret === undefined
+			? {}
+			: { clientSecret: client.clientSecret }),
+		redirectUri: `${config.baseUrl}/v1/signin/provider/${client.id}/callback`,
+		directory: resolve(cwd, ".tether"),
+		onError: (error) =>
+			logger.error(
+				{
+					err:
+						error instanceof Error
+							? { name: error.name, message: error.message, stack: error.stack }
+							: String(error),
+				},
+				"development provider request failed",
+			),
+	});
 }

@@ -1,5 +1,6 @@
-// oidc-provider ships no type declarations. This covers only the surface testkit uses, written
-// from the v9 source; widen it here if another package starts using more.
+// oidc-provider ships no type declarations. This covers only the surface testkit and the
+// server's development provider (packages/server/src/dev-provider) use, written from the v9
+// source; widen it here if another package starts using more.
 declare module "oidc-provider" {
 	import type { IncomingMessage, ServerResponse } from "node:http";
 
@@ -33,12 +34,20 @@ declare module "oidc-provider" {
 		find(id: string): Promise<Record<string, unknown> | undefined>;
 		destroy(id: string): Promise<void>;
 		revokeByGrantId(grantId: string): Promise<void>;
+		consume(id: string): Promise<void>;
+		findByUid(uid: string): Promise<Record<string, unknown> | undefined>;
+		findByUserCode(
+			userCode: string,
+		): Promise<Record<string, unknown> | undefined>;
 	}
 
 	export interface Grant {
 		readonly jti: string;
 		accountId?: string;
 		clientId?: string;
+		/** Granted OIDC scopes, space-separated, minus rejected ones. */
+		getOIDCScope(): string;
+		getOIDCClaims(): string[];
 		addOIDCScope(scope: string): void;
 		rejectOIDCScope(scope: string): void;
 		addOIDCClaims(claims: string[]): void;
@@ -69,6 +78,8 @@ declare module "oidc-provider" {
 		session?: { accountId: string; uid: string };
 		grantId?: string;
 		returnTo: string;
+		/** Saves changes to the interaction, keeping its expiry. */
+		persist(): Promise<string>;
 	}
 
 	export interface InteractionResults {
@@ -78,19 +89,43 @@ declare module "oidc-provider" {
 		error_description?: string;
 	}
 
+	export interface CookieOptions {
+		path?: string;
+		httpOnly?: boolean;
+		sameSite?: "lax" | "strict" | "none";
+	}
+
+	export interface ClientMetadata {
+		client_id: string;
+		client_secret?: string;
+		redirect_uris: string[];
+		grant_types?: string[];
+		response_types?: string[];
+		token_endpoint_auth_method?: string;
+	}
+
 	type TtlValue =
 		| number
 		| ((ctx: ProviderContext, ...rest: unknown[]) => number);
 
 	export interface Configuration {
 		jwks?: { keys: Record<string, unknown>[] };
-		cookies?: { keys?: string[] };
+		/** A factory given the model name (`Session`, `AccessToken`, …); default: in memory. */
+		adapter?: (model: string) => Adapter;
+		clients?: ClientMetadata[];
+		cookies?: {
+			keys?: string[];
+			names?: { session?: string; interaction?: string; resume?: string };
+			long?: CookieOptions;
+			short?: CookieOptions;
+		};
 		findAccount?: (
 			ctx: ProviderContext,
 			sub: string,
 		) => Promise<Account | undefined>;
 		claims?: Record<string, string[] | null>;
 		scopes?: string[];
+		responseTypes?: string[];
 		features?: Record<string, Record<string, unknown>>;
 		interactions?: {
 			url?: (ctx: ProviderContext, interaction: { uid: string }) => string;
@@ -119,6 +154,9 @@ declare module "oidc-provider" {
 		constructor(issuer: string, configuration?: Configuration);
 		readonly issuer: string;
 		readonly Grant: GrantModel;
+		readonly Session: {
+			findByUid(uid: string): Promise<{ destroy(): Promise<void> } | undefined>;
+		};
 		readonly Client: { readonly adapter: Adapter };
 		readonly AccessToken: TokenModel;
 		readonly RefreshToken: TokenModel;
@@ -128,6 +166,11 @@ declare module "oidc-provider" {
 		on(
 			event: "grant.revoked",
 			listener: (ctx: ProviderContext, grantId: string) => void,
+		): this;
+		/** An unexpected error inside oidc-provider, answered with a 500. */
+		on(
+			event: "server_error",
+			listener: (ctx: ProviderContext, error: Error) => void,
 		): this;
 		interactionDetails(
 			req: IncomingMessage,

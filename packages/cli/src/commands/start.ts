@@ -11,12 +11,16 @@ export async function start(io: CliIo): Promise<number> {
 		cwd: io.cwd,
 		warn: (message) => logger.warn(message),
 	});
-	const tether = await createServer({ config, logger });
+	const tether = await createServer({ config, logger, cwd: io.cwd });
 	const port = Number(io.env.PORT ?? "3000");
 	// Development listens on loopback only; production on every interface unless HOST says otherwise.
 	const hostname =
 		io.env.HOST ?? (config.mode === "development" ? "127.0.0.1" : "0.0.0.0");
-	const listener = await listen(tether.app, { port, hostname });
+	const listener = await listen(tether.app, {
+		port,
+		hostname,
+		developmentProvider: tether.developmentProvider,
+	});
 	logger.info(
 		{
 			mode: config.mode,

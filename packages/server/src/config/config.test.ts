@@ -152,7 +152,7 @@ describe("config", () => {
 		expect(first).toMatchObject({
 			mode: "development",
 			baseUrl: "http://127.0.0.1:4321",
-			database: "sqlite:./.tether/tether.db",
+			database: `sqlite:${join(cwd, ".tether/tether.db")}`,
 			developmentProvider: true,
 		});
 		expect(warnings).toHaveLength(1);

@@ -6,7 +6,8 @@ import {
 	readFileSync,
 	writeFileSync,
 } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { developmentProviderIssuer } from "../dev-provider/index.ts";
 import {
 	applyEnvironment,
 	ConfigError,
@@ -44,7 +45,8 @@ export function parseConfig(
 
 /**
  * `TETHER_CONFIG` names a JSON file (production unless it says `"mode": "development"`); without
- * it, the development setup: SQLite and a generated key under `./.tether/`.
+ * it, the development setup: SQLite and generated keys under `./.tether/`, and the built-in
+ * development provider as provider `dev`.
  */
 export function loadConfig({
 	env,
@@ -62,15 +64,21 @@ export function loadConfig({
 				error instanceof SyntaxError ? "is not valid JSON" : "cannot be read";
 			throw new ConfigError([`TETHER_CONFIG: ${file} ${reason}`]);
 		}
-		return parseConfig(raw, env);
+		return withAbsoluteDatabase(parseConfig(raw, env), cwd);
 	}
-	return developmentConfig({ env, cwd, warn });
+	return withAbsoluteDatabase(developmentConfig({ env, cwd, warn }), cwd);
 }
 
 interface DevelopmentSecrets {
 	encryptionKeys: string[];
 	secretKeys: string[];
+	/** Tether's client secret at the development provider. */
+	developmentProviderClientSecret: string;
 }
+
+/** The development provider as the development setup configures it: provider `dev`. */
+const developmentProviderId = "dev";
+const developmentProviderClientId = "tether-dev";
 
 function developmentConfig({
 	env,
@@ -93,9 +101,37 @@ function developmentConfig({
 			allowedRedirectUrls: [`${baseUrl}/`, `http://localhost:${port}/`],
 			allowInsecureProviders: true,
 			developmentProvider: true,
+			providers: [
+				{
+					id: developmentProviderId,
+					type: "oidc",
+					issuer: developmentProviderIssuer(baseUrl),
+					clientId: developmentProviderClientId,
+					clientSecret: secrets.developmentProviderClientSecret,
+					scopes: ["openid", "email", "profile", "offline_access"],
+					// Every sign-in shows both pages: the name (so connecting a second account as
+					// someone else is one form away; it is prefilled) and the consent screen. OIDC
+					// also grants `offline_access` only with prompt=consent.
+					params: { prompt: "login consent" },
+					// Its access tokens live 60 s. With the default margin (300 s) every token
+					// would count as expiring and each call would refresh; with 20 s one token
+					// serves for about 40 s and then the refresh is there to see.
+					refreshMarginSeconds: 20,
+				},
+			],
 		},
 		env,
 	);
+}
+
+function generateClientSecret(): string {
+	return randomBytes(32).toString("base64url");
+}
+
+function writeSecrets(file: string, secrets: object): void {
+	mkdirSync(dirname(file), { recursive: true });
+	writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+	chmodSync(file, 0o600);
 }
 
 function readOrCreateDevelopmentSecrets(
@@ -112,6 +148,18 @@ function readOrCreateDevelopmentSecrets(
 			Array.isArray(parsed.encryptionKeys) &&
 			Array.isArray(parsed.secretKeys)
 		) {
+			const stored =
+				"developmentProviderClientSecret" in parsed &&
+				typeof parsed.developmentProviderClientSecret === "string" &&
+				parsed.developmentProviderClientSecret !== ""
+					? parsed.developmentProviderClientSecret
+					: undefined;
+			// A secrets file from before the development provider: add its client secret, keep
+			// everything else as it was.
+			const developmentProviderClientSecret = stored ?? generateClientSecret();
+			if (stored === undefined) {
+				writeSecrets(file, { ...parsed, developmentProviderClientSecret });
+			}
 			return {
 				encryptionKeys: parsed.encryptionKeys.filter(
 					(k): k is string => typeof k === "string",
@@ -119,6 +167,7 @@ function readOrCreateDevelopmentSecrets(
 				secretKeys: parsed.secretKeys.filter(
 					(k): k is string => typeof k === "string",
 				),
+				developmentProviderClientSecret,
 			};
 		}
 		throw new ConfigError([
@@ -128,13 +177,23 @@ function readOrCreateDevelopmentSecrets(
 	const secrets: DevelopmentSecrets = {
 		encryptionKeys: [`dev1:${randomBytes(32).toString("base64")}`],
 		secretKeys: [`tsk_${randomBytes(24).toString("base64url")}`],
+		developmentProviderClientSecret: generateClientSecret(),
 	};
-	mkdirSync(dirname(file), { recursive: true });
-	writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
-	chmodSync(file, 0o600);
+	writeSecrets(file, secrets);
 	warn(
-		`development setup: generated an encryption key and a secret key in ${file}. ` +
+		`development setup: generated an encryption key, a secret key and the development provider's client secret in ${file}. ` +
 			"Fine for trying Tether; for production set TETHER_CONFIG and keep keys out of the working directory.",
 	);
 	return secrets;
+}
+
+/**
+ * `sqlite:<relative path>` means relative to the working directory the config was loaded for, not
+ * to wherever the process happens to run later (tests and tools load configs for other folders).
+ */
+function withAbsoluteDatabase(config: TetherConfig, cwd: string): TetherConfig {
+	if (!config.database.startsWith("sqlite:")) return config;
+	const path = config.database.slice("sqlite:".length);
+	if (path === ":memory:" || isAbsolute(path)) return config;
+	return { ...config, database: `sqlite:${resolve(cwd, path)}` };
 }
