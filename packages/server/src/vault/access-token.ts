@@ -21,6 +21,8 @@ export async function issueAccessToken(
 	},
 ): Promise<AccessTokenResponse> {
 	const row = await findOwnedAccount(deps, input);
+	// A dead grant first: reconnecting (with any extra scopes) is what fixes both problems.
+	if (row.status !== "active") throw reauthRequired(row.providerConfigId);
 	const provider = deps.providers.get(row.providerConfigId);
 	if (input.scopes.length > 0 && provider !== undefined) {
 		const missing = missingScopes(provider.entry, row.scopes, input.scopes);
@@ -38,9 +40,15 @@ export async function issueAccessToken(
 			);
 		}
 	}
-	if (row.status !== "active") throw reauthRequired(row.providerConfigId);
 	const { row: current, accessToken } = await deps.refresh.fresh(row);
 	deps.usage.touch(current.id);
+	deps.audit?.record({
+		kind: "token.read",
+		userId: current.userId,
+		provider: current.providerConfigId,
+		providerAccountId: current.providerAccountId,
+		reason: "access_token",
+	});
 	return {
 		accessToken,
 		tokenType: current.tokenType ?? "Bearer",

@@ -320,7 +320,12 @@ export async function finishFlow(
 	const now = deps.now();
 
 	if (flow.kind === "link") {
-		return { redirect: withParams(flow.redirectTo, { linked: provider.id }) };
+		return {
+			redirect: withParams(flow.redirectTo, {
+				linked: provider.id,
+				providerAccountId: account.providerAccountId,
+			}),
+		};
 	}
 
 	// Sign-in: a one-time code for the app, and the guide's provider session bound to the session
