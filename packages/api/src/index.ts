@@ -1,3 +1,19 @@
+export type {
+	AdminAccount,
+	AdminAuditEvent,
+	AdminAuditKind,
+	AdminEvent,
+	AdminForceRefreshResult,
+	AdminPage,
+	AdminProvider,
+	AdminRefreshError,
+	AdminRefreshHealth,
+	AdminStats,
+	AdminStatsBucket,
+	AdminUserDetail,
+	AdminUserSummary,
+	RefreshFailureKind,
+} from "./admin.ts";
 export {
 	type AccessTokenUnavailableReason,
 	type ErrorBody,

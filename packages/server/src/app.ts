@@ -1,13 +1,19 @@
 import { bodyLimit } from "hono/body-limit";
+import { corsForApps } from "./http/cors.ts";
 import { createRouter } from "./http/env.ts";
 import { renderError, renderNotFound } from "./http/errors.ts";
+import { observeRequests } from "./http/observe-requests.ts";
 import { readPrincipal } from "./http/principal.ts";
+import { createRateLimiter } from "./http/rate-limit.ts";
 import { requestContext } from "./http/request-context.ts";
+import type { Metrics } from "./metrics/index.ts";
+import { adminRoutes } from "./routes/admin.ts";
 import { connectedAccountRoutes } from "./routes/connected-accounts.ts";
 import type { RouteDeps } from "./routes/deps.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jwksRoutes } from "./routes/jwks.ts";
 import { linkRoutes } from "./routes/link.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { signinRoutes } from "./routes/signin.ts";
 import { tokenRoutes } from "./routes/token.ts";
 import { userRoutes } from "./routes/user.ts";
@@ -20,18 +26,35 @@ const maxBodyBytes = 64 * 1024;
 export interface AppDeps extends RouteDeps {
 	usage: UsageTracker;
 	matchSecretKey: (key: string) => boolean;
+	metrics: Metrics;
 }
 
 /** The HTTP surface: middleware, the routes, the OpenAPI description and the error renderer. */
 export function createApp(deps: AppDeps) {
 	const app = createRouter();
 	app.use(requestContext(deps.logger));
+	app.use(
+		"/v1/*",
+		corsForApps(deps.config.allowedRedirectUrls, deps.config.baseUrl),
+	);
+	app.use(observeRequests(deps.metrics));
 	app.use(async (c, next) => {
 		await next();
 		c.header("X-Content-Type-Options", "nosniff");
 	});
+	const rateLimiter = createRateLimiter({
+		rateLimits: deps.config.rateLimits,
+		trustProxy: deps.config.trustProxy,
+		now: deps.now,
+	});
+	app.use(rateLimiter.byClient);
 	app.use(bodyLimit({ maxSize: maxBodyBytes }));
+	// The operator's surfaces take the admin secret, which readPrincipal would refuse as a bad
+	// session: they sit before it and answer every path under them themselves.
+	app.route("/", adminRoutes(deps));
+	app.route("/", metricsRoutes(deps));
 	app.use(readPrincipal(deps));
+	app.use(rateLimiter.byPrincipal);
 	app.onError(renderError(deps.logger));
 	app.notFound(renderNotFound);
 

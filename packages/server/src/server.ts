@@ -12,7 +12,9 @@ import {
 	developmentProviderIssuer,
 } from "./dev-provider/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { createMetrics } from "./metrics/index.ts";
 import { createStore, type Store } from "./store/index.ts";
+import { createAuditRecorder } from "./vault/audit.ts";
 import type { VaultDeps } from "./vault/deps.ts";
 import { createProactiveRefresher } from "./vault/proactive-refresher.ts";
 import {
@@ -62,6 +64,8 @@ export interface TetherServer {
 	/** Starts signing sessions with a new key; sessions signed with older keys stay valid. */
 	rotateSigningKey(): Promise<string>;
 	refreshExpiring(): Promise<number>;
+	/** Writes the buffered audit log now (it is written every second on its own). */
+	flushAudit(): Promise<void>;
 	/** Stops background work and closes the store; the HTTP listener is the caller's to close first. */
 	close(): Promise<void>;
 }
@@ -91,6 +95,21 @@ export async function createServer(
 		now: now(),
 	});
 	const sessions = createSessions({ store, keys: signingKeys });
+	const background = input.background ?? true;
+	const metrics = createMetrics({
+		store,
+		providerIds: providers.list().map((p) => p.id),
+		now,
+		logger,
+		auditDropped: () => audit.dropped(),
+	});
+	const audit = createAuditRecorder({
+		store,
+		now,
+		logger,
+		observe: metrics.observeAudit,
+		prune: background,
+	});
 	const vault: VaultDeps = {
 		config,
 		store,
@@ -99,10 +118,10 @@ export async function createServer(
 		logger,
 		fetch: fetchFn,
 		now,
+		audit,
 	};
 	const refresh = createRefreshEngine(vault);
 	const usage = createUsageTracker(store, now);
-	const background = input.background ?? true;
 	const revocations = createRevocationWorker(vault, { background });
 	const webhooks = createWebhookWorker(vault, { background });
 	const refresher = createProactiveRefresher(
@@ -116,6 +135,7 @@ export async function createServer(
 		refresh,
 		usage,
 		matchSecretKey: createSecretKeyMatcher(config.secretKeys),
+		metrics,
 	});
 
 	let closed = false;
@@ -132,6 +152,7 @@ export async function createServer(
 		deliverWebhooks: () => webhooks.runOnce(),
 		rotateSigningKey: () => signingKeys.rotate(now()),
 		refreshExpiring: () => refresher.runOnce(),
+		flushAudit: () => audit.flush(),
 		async close() {
 			if (closed) return;
 			closed = true;
@@ -141,6 +162,7 @@ export async function createServer(
 				refresher.stop(),
 			]);
 			await usage.stop().catch(() => {});
+			await audit.stop().catch(() => {});
 			await developmentProvider?.close();
 			await store.close();
 		},

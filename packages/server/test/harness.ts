@@ -13,6 +13,10 @@ import {
 	parseConfig,
 	type TetherConfig,
 } from "../src/config/index.ts";
+import {
+	defaultRateLimits,
+	type RateLimitsConfig,
+} from "../src/config/schema.ts";
 import { type Listener, listen } from "../src/listen.ts";
 import { createLogger } from "../src/logger.ts";
 import { createServer, type TetherServer } from "../src/server.ts";
@@ -126,6 +130,8 @@ export async function startTestTether(
 		/** Tether's provider-facing fetch, e.g. a tampering proxy. */
 		fetch?: FetchFn;
 		upstream?: Partial<UpstreamOptions>;
+		/** Rate limits: the given ones over the defaults (tests lower them), or `false` for none. */
+		rateLimits?: Partial<RateLimitsConfig> | false;
 	} = {},
 ): Promise<TestTether> {
 	const port = await freePort();
@@ -157,6 +163,14 @@ export async function startTestTether(
 			allowInsecureProviders: true,
 			providers,
 		}),
+		...(options.rateLimits === undefined
+			? {}
+			: {
+					rateLimits:
+						options.rateLimits === false
+							? false
+							: { ...defaultRateLimits, ...options.rateLimits },
+				}),
 		...options.config,
 	};
 	const logs: string[] = [];

@@ -81,6 +81,28 @@ describe("HTTP skeleton", () => {
 		).toBe(true);
 	});
 
+	it("answers CORS preflights for the app's origins only", async () => {
+		const preflight = (origin: string) =>
+			request("/v1/connected-accounts/me", {
+				method: "OPTIONS",
+				headers: {
+					origin,
+					"access-control-request-method": "GET",
+					"access-control-request-headers": "authorization",
+				},
+			});
+		const allowed = await preflight("http://127.0.0.1:5999");
+		expect(allowed.status).toBe(204);
+		expect(allowed.headers.get("access-control-allow-origin")).toBe(
+			"http://127.0.0.1:5999",
+		);
+		expect(
+			allowed.headers.get("access-control-allow-headers")?.toLowerCase(),
+		).toContain("authorization");
+		const foreign = await preflight("https://evil.test");
+		expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+	});
+
 	it("refuses secret keys in URLs and from browsers", async () => {
 		const inQuery = await request("/v1/connected-accounts/u1?key=tsk_abc");
 		expect(inQuery.status).toBe(400);

@@ -141,6 +141,34 @@ describe("config", () => {
 		expect(config.secretKeys).toEqual([secretKey]);
 	});
 
+	it("takes an admin secret (long enough in production) and keeps metrics private by default", () => {
+		const strong = "s".repeat(32);
+		expect(parseConfig(production())).toMatchObject({
+			metrics: { public: false },
+		});
+		expect(parseConfig(production()).adminSecret).toBeUndefined();
+		expect(parseConfig(production({ adminSecret: strong })).adminSecret).toBe(
+			strong,
+		);
+		expect(
+			parseConfig(production({ adminSecret: "file-secret" }), {
+				TETHER_ADMIN_SECRET: strong,
+			}).adminSecret,
+		).toBe(strong);
+		expect(problemsOf(production({ adminSecret: "short" }))).toEqual([
+			expect.stringMatching(/^adminSecret:/),
+		]);
+		expect(problemsOf(production(), { TETHER_ADMIN_SECRET: "short" })).toEqual([
+			expect.stringMatching(/^adminSecret:/),
+		]);
+		expect(
+			parseConfig(production({ metrics: { public: true } })).metrics,
+		).toEqual({ public: true });
+		expect(problemsOf(production({ metrics: { open: true } }))).toEqual([
+			expect.stringContaining("metrics"),
+		]);
+	});
+
 	it("without TETHER_CONFIG runs the development setup and keeps its generated keys", () => {
 		const cwd = mkdtempSync(join(tmpdir(), "tether-config-"));
 		const warnings: string[] = [];

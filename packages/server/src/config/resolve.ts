@@ -2,6 +2,7 @@ import type {
 	ConfigFile,
 	ProactiveRefreshConfig,
 	ProviderConfig,
+	RateLimitsConfig,
 	WebhookConfig,
 } from "./schema.ts";
 
@@ -21,6 +22,13 @@ export interface TetherConfig {
 	providers: ProviderConfig[];
 	webhooks: WebhookConfig[];
 	proactiveRefresh: ProactiveRefreshConfig;
+	/** Request budgets per client; `false`: none. Default: `defaultRateLimits` in schema.ts. */
+	rateLimits: RateLimitsConfig | false;
+	/** Proxies in front of Tether that append to `X-Forwarded-For`. Default 0 (the header is ignored). */
+	trustProxy: number;
+	/** The admin API's bearer secret; absent: admin API off in production, loopback-only in development. */
+	adminSecret?: string;
+	metrics: { public: boolean };
 }
 
 /** Thrown when configuration is invalid or unsafe; each problem names its field. */
@@ -61,7 +69,15 @@ export function applyEnvironment(
 		providers: file.providers,
 		webhooks: file.webhooks,
 		proactiveRefresh: file.proactiveRefresh,
+		rateLimits: file.rateLimits,
+		trustProxy: file.trustProxy,
+		...adminSecretOf(env.TETHER_ADMIN_SECRET ?? file.adminSecret),
+		metrics: file.metrics,
 	};
+}
+
+function adminSecretOf(value: string | undefined): { adminSecret?: string } {
+	return value === undefined || value === "" ? {} : { adminSecret: value };
 }
 
 const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
@@ -158,6 +174,11 @@ export function findProblems(config: TetherConfig): string[] {
 		const base = new URL(config.baseUrl);
 		if (base.protocol !== "https:" && !isLoopbackHost(base.hostname)) {
 			problems.push("baseUrl: production needs https:// outside loopback");
+		}
+		if (config.adminSecret !== undefined && config.adminSecret.length < 32) {
+			problems.push(
+				"adminSecret: production needs at least 32 characters (or TETHER_ADMIN_SECRET)",
+			);
 		}
 	}
 	return problems;

@@ -36,6 +36,39 @@ export const providerConfigSchema = z
 	})
 	.strict();
 
+/** `requests` per `perSeconds`, as a token bucket: bursts up to `requests`, refilled evenly. */
+const rateLimitSchema = z
+	.object({
+		requests: z.number().int().positive(),
+		perSeconds: seconds,
+	})
+	.strict();
+
+/**
+ * Per-client request budgets (429 `RATE_LIMITED` with `Retry-After`). Each limit may be `false` to
+ * switch it off, and `rateLimits: false` switches them all off. Buckets are per process: with
+ * several Tether processes a client's budget is multiplied by their number.
+ */
+export const defaultRateLimits = {
+	/** Sign-in start and link start, per client IP. */
+	signin: { requests: 60, perSeconds: 60 },
+	/** Provider callbacks (GET and POST), per client IP. */
+	callback: { requests: 60, perSeconds: 60 },
+	/** `POST /v1/token/exchange` and `POST /v1/token`, per client IP. */
+	token: { requests: 120, perSeconds: 60 },
+	/** Authenticated API calls with a session, per user: generous, for apps that poll. */
+	api: { requests: 1200, perSeconds: 60 },
+	/**
+	 * Calls with the secret key (the app backend, acting for all its users at once). Off by default:
+	 * one budget for the whole app would throttle it; set one to cap a runaway backend.
+	 */
+	secretKey: false,
+	/** Clients tracked per limit; idle ones are forgotten first. */
+	maxClients: 100_000,
+} as const;
+
+const rateLimitOrOff = z.union([z.literal(false), rateLimitSchema]);
+
 export const configFileSchema = z
 	.object({
 		mode: z.enum(["production", "development"]).optional(),
@@ -60,6 +93,23 @@ export const configFileSchema = z
 		/** The embedded development OIDC provider. Default: on in development, refused in production. */
 		developmentProvider: z.boolean().optional(),
 		providers: z.array(providerConfigSchema).default([]),
+		/**
+		 * Bearer secret for the admin API (`/v1/admin/*`) and, in production, `/metrics`; at least 32
+		 * characters in production. Also `TETHER_ADMIN_SECRET`. Default none: in production the admin
+		 * API is then off, in development it answers only connections from this machine.
+		 */
+		adminSecret: z.string().min(1).optional(),
+		/** `GET /metrics` (Prometheus text). */
+		metrics: z
+			.object({
+				/**
+				 * Serve metrics without the admin secret in production (a scraper on a private network).
+				 * Default false. Development always serves them openly.
+				 */
+				public: z.boolean().default(false),
+			})
+			.strict()
+			.default({ public: false }),
 		/** Where account events (`connected_account.linked`, `.unlinked`, `.reauth_required`) are POSTed, signed per Standard Webhooks. */
 		webhooks: z
 			.array(
@@ -101,6 +151,32 @@ export const configFileSchema = z
 				usedWithinSeconds: 7 * 24 * 3600,
 				batchSize: 50,
 			}),
+		/** Request budgets; see `defaultRateLimits` for each limit and its default. `false`: no limits. */
+		rateLimits: z
+			.union([
+				z.literal(false),
+				z
+					.object({
+						signin: rateLimitOrOff.default(defaultRateLimits.signin),
+						callback: rateLimitOrOff.default(defaultRateLimits.callback),
+						token: rateLimitOrOff.default(defaultRateLimits.token),
+						api: rateLimitOrOff.default(defaultRateLimits.api),
+						secretKey: rateLimitOrOff.default(defaultRateLimits.secretKey),
+						maxClients: z
+							.number()
+							.int()
+							.min(100)
+							.default(defaultRateLimits.maxClients),
+					})
+					.strict(),
+			])
+			.default(defaultRateLimits),
+		/**
+		 * How many proxies in front of Tether append to `X-Forwarded-For`; the client address for rate
+		 * limits is then the n-th from the right. Default 0: the socket's peer address, the header
+		 * ignored (anyone can write it).
+		 */
+		trustProxy: z.number().int().min(0).max(16).default(0),
 	})
 	.strict();
 
@@ -108,3 +184,5 @@ export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 export type ConfigFile = z.infer<typeof configFileSchema>;
 export type WebhookConfig = ConfigFile["webhooks"][number];
 export type ProactiveRefreshConfig = ConfigFile["proactiveRefresh"];
+export type RateLimitsConfig = Exclude<ConfigFile["rateLimits"], false>;
+export type RateLimit = z.infer<typeof rateLimitSchema>;

@@ -1,4 +1,5 @@
-import type { ErrorHandler, NotFoundHandler } from "hono";
+import type { IncomingMessage } from "node:http";
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { TetherError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -26,6 +27,16 @@ function fromHttpException(error: HTTPException): TetherError {
 }
 
 /**
+ * True when the client hung up before its request body was complete: reading the body then fails
+ * (`aborted`), and nobody is left to answer. Not a server fault, so not logged as one.
+ */
+function clientWentAway(c: Context<AppEnv>): boolean {
+	const incoming = (c.env as { incoming?: IncomingMessage } | undefined)
+		?.incoming;
+	return incoming !== undefined && !incoming.complete && incoming.destroyed;
+}
+
+/**
  * The one error renderer: every failure leaves as `{ code, message, details? }` with the status
  * the shared code table gives. Unknown throwables are logged (without request data) and become a
  * generic 500 that says nothing about internals.
@@ -36,6 +47,11 @@ export function renderError(logger: Logger): ErrorHandler<AppEnv> {
 		if (error instanceof TetherError) tetherError = error;
 		else if (error instanceof HTTPException)
 			tetherError = fromHttpException(error);
+		else if (clientWentAway(c))
+			tetherError = new TetherError(
+				"INVALID_REQUEST",
+				"The request ended before its body did.",
+			);
 		else {
 			logger.error(
 				{

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createPostgresStore } from "./postgres.ts";
@@ -14,6 +15,7 @@ import {
 	type EncryptedTable,
 	encryptedColumns,
 	type LinkIntentRow,
+	type NewAuditEvent,
 	type NewConnectedAccount,
 	type NewEvent,
 	type NewRevocation,
@@ -33,6 +35,8 @@ interface Harness {
 	connections?: () => Promise<number>;
 	/** The database file, when there is one. */
 	file?: string;
+	/** Deletes a user with plain SQL (cascading to its accounts), where a second connection can. */
+	deleteUser?: (id: string) => Promise<void>;
 	cleanup(): Promise<void>;
 }
 
@@ -133,6 +137,21 @@ function event(overrides: Partial<NewEvent> = {}): NewEvent {
 		type: "account.linked",
 		payload: { accountId: "a", nested: { ok: true } },
 		createdAt: T0,
+		...overrides,
+	};
+}
+
+function audit(overrides: Partial<NewAuditEvent> = {}): NewAuditEvent {
+	return {
+		id: id("aud"),
+		at: T0,
+		kind: "token.refresh",
+		userId: "usr-a",
+		providerConfigId: "google",
+		providerAccountId: "sub-a",
+		reason: null,
+		count: 1,
+		detail: { forced: false, nested: { n: 1 } },
 		...overrides,
 	};
 }
@@ -1290,6 +1309,425 @@ function storeContract(target: Target): void {
 					await store.listEvents({ limit: 10, beforeCreatedAt: T0 }),
 				).toEqual([]);
 			});
+
+			it("resets a delivered event so it is due again (replay), and knows no other", async () => {
+				const a = event({ createdAt: T0 });
+				await emit(a);
+				await store.claimEvents({ now: T0, limit: 10, claimUntil: T0 + MIN });
+				await store.rescheduleEvent(a.id, T0 + MIN, "webhook 500");
+				await store.claimEvents({
+					now: T0 + MIN,
+					limit: 10,
+					claimUntil: T0 + 2 * MIN,
+				});
+				await store.markEventDelivered(a.id, T0 + MIN + 1);
+				expect(
+					await store.claimEvents({
+						now: T0 + 10 * MIN,
+						limit: 10,
+						claimUntil: T0 + 11 * MIN,
+					}),
+				).toEqual([]);
+
+				const reset = await store.resetEvent(a.id, T0 + 20 * MIN);
+				expect(reset).toMatchObject({
+					id: a.id,
+					deliveredAt: null,
+					attempts: 0,
+					lastError: null,
+					nextAttemptAt: T0 + 20 * MIN,
+					payload: a.payload,
+				});
+				expect(
+					await store.claimEvents({
+						now: T0 + 19 * MIN,
+						limit: 10,
+						claimUntil: T0 + 30 * MIN,
+					}),
+				).toEqual([]);
+				const again = await store.claimEvents({
+					now: T0 + 20 * MIN,
+					limit: 10,
+					claimUntil: T0 + 30 * MIN,
+				});
+				expect(again.map((e) => [e.id, e.attempts])).toEqual([[a.id, 1]]);
+				expect(await store.resetEvent("evt-missing", T0)).toBeNull();
+			});
+		});
+
+		describe("audit log", () => {
+			it("appends a batch in one call and lists it newest first with every field", async () => {
+				const rows = Array.from({ length: 250 }, (_, i) =>
+					audit({ at: T0 + i, count: i === 0 ? 7 : 1 }),
+				);
+				await store.appendAudit(rows);
+				await store.appendAudit([]);
+				const page = await store.listAudit({ limit: 3 });
+				expect(page).toEqual(rows.slice(-3).reverse());
+				const oldest = await store.listAudit({
+					limit: 1,
+					before: { at: T0 + 1, id: rows[1]?.id ?? "" },
+				});
+				expect(oldest).toEqual([{ ...rows[0], count: 7 }]);
+			});
+
+			it("writes none of a batch when one row conflicts", async () => {
+				const a = audit();
+				await store.appendAudit([a]);
+				expect(await conflictName(store.appendAudit([audit(), { ...a }]))).toBe(
+					"audit_event_id",
+				);
+				expect(await store.listAudit({ limit: 10 })).toEqual([a]);
+			});
+
+			it("pages by (at, id) without skipping rows that share a time", async () => {
+				// Five rows at one instant, three later: a cursor must split the tie exactly.
+				const rows = [
+					...Array.from({ length: 5 }, () => audit({ at: T0 })),
+					...Array.from({ length: 3 }, (_, i) => audit({ at: T0 + 1 + i })),
+				];
+				await store.appendAudit(rows);
+				const seen: string[] = [];
+				let before: { at: number; id: string } | undefined;
+				for (;;) {
+					const page = await store.listAudit({
+						limit: 3,
+						...(before === undefined ? {} : { before }),
+					});
+					seen.push(...page.map((r) => r.id));
+					const last = page.at(-1);
+					if (page.length < 3 || last === undefined) break;
+					before = { at: last.at, id: last.id };
+				}
+				expect(seen).toHaveLength(rows.length);
+				expect(new Set(seen)).toEqual(new Set(rows.map((r) => r.id)));
+				const ats = seen.map(
+					(s) => rows.find((r) => r.id === s)?.at ?? Number.NaN,
+				);
+				expect(ats).toEqual([...ats].sort((a, b) => b - a));
+			});
+
+			it("filters by user, provider and kind, together or alone", async () => {
+				const a = audit({ userId: "usr-1", providerConfigId: "google" });
+				const b = audit({
+					userId: "usr-1",
+					providerConfigId: "github",
+					kind: "token.read",
+					at: T0 + 1,
+				});
+				const c = audit({
+					userId: "usr-2",
+					providerConfigId: "github",
+					at: T0 + 2,
+				});
+				const d = audit({
+					userId: null,
+					providerConfigId: null,
+					providerAccountId: null,
+					kind: "webhook.replayed",
+					at: T0 + 3,
+				});
+				await store.appendAudit([a, b, c, d]);
+				const ids = async (input: Parameters<Store["listAudit"]>[0]) =>
+					(await store.listAudit(input)).map((r) => r.id);
+				expect(await ids({ limit: 10, userId: "usr-1" })).toEqual([b.id, a.id]);
+				expect(await ids({ limit: 10, provider: "github" })).toEqual([
+					c.id,
+					b.id,
+				]);
+				expect(await ids({ limit: 10, kind: "token.refresh" })).toEqual([
+					c.id,
+					a.id,
+				]);
+				expect(
+					await ids({
+						limit: 10,
+						userId: "usr-1",
+						provider: "github",
+						kind: "token.read",
+					}),
+				).toEqual([b.id]);
+				expect(
+					await ids({
+						limit: 10,
+						provider: "github",
+						before: { at: c.at, id: c.id },
+					}),
+				).toEqual([b.id]);
+				expect(
+					await store.listAudit({ limit: 10, kind: "webhook.replayed" }),
+				).toEqual([d]);
+			});
+
+			it("counts occurrences per epoch-aligned bucket, kind, provider and reason", async () => {
+				const hour = 60 * MIN;
+				// T0 is not on an hour boundary; buckets are, whatever `since` is.
+				const start = Math.floor(T0 / hour) * hour;
+				await store.appendAudit([
+					audit({ at: start + 1, kind: "token.refresh" }),
+					audit({ at: start + 2, kind: "token.refresh" }),
+					audit({
+						at: start + 3,
+						kind: "token.read",
+						reason: "access_token",
+						count: 40,
+					}),
+					audit({
+						at: start + 4,
+						kind: "token.read",
+						reason: "access_token",
+						count: 2,
+					}),
+					audit({
+						at: start + hour - 1,
+						kind: "token.refresh_failed",
+						reason: "transient",
+					}),
+					audit({
+						at: start + hour,
+						kind: "token.refresh_failed",
+						reason: "transient",
+						providerConfigId: "github",
+					}),
+					audit({
+						at: start + 2 * hour + 5,
+						kind: "token.refresh_failed",
+						reason: "permanent",
+					}),
+					audit({ at: start - 1, kind: "token.refresh" }),
+				]);
+				const counts = await store.auditCounts({
+					since: start,
+					bucketMs: hour,
+				});
+				expect(counts).toEqual([
+					{
+						bucketStart: start,
+						kind: "token.read",
+						providerConfigId: "google",
+						reason: "access_token",
+						count: 42,
+					},
+					{
+						bucketStart: start,
+						kind: "token.refresh",
+						providerConfigId: "google",
+						reason: null,
+						count: 2,
+					},
+					{
+						bucketStart: start,
+						kind: "token.refresh_failed",
+						providerConfigId: "google",
+						reason: "transient",
+						count: 1,
+					},
+					{
+						bucketStart: start + hour,
+						kind: "token.refresh_failed",
+						providerConfigId: "github",
+						reason: "transient",
+						count: 1,
+					},
+					{
+						bucketStart: start + 2 * hour,
+						kind: "token.refresh_failed",
+						providerConfigId: "google",
+						reason: "permanent",
+						count: 1,
+					},
+				]);
+
+				const refreshesOnly = await store.auditCounts({
+					since: start - hour,
+					until: start + hour,
+					bucketMs: 24 * hour,
+					kinds: ["token.refresh", "token.refresh_failed"],
+				});
+				const day = Math.floor(start / (24 * hour)) * 24 * hour;
+				const dayOfEarly = Math.floor((start - 1) / (24 * hour)) * 24 * hour;
+				const total = (kind: string) =>
+					refreshesOnly
+						.filter((c) => c.kind === kind)
+						.reduce((n, c) => n + c.count, 0);
+				expect(total("token.refresh")).toBe(3);
+				expect(total("token.refresh_failed")).toBe(1);
+				expect(total("token.read")).toBe(0);
+				expect(new Set(refreshesOnly.map((c) => c.bucketStart))).toEqual(
+					new Set([day, dayOfEarly]),
+				);
+				expect(
+					await store.auditCounts({ since: start, bucketMs: hour, kinds: [] }),
+				).toEqual([]);
+			});
+
+			it("prunes the oldest rows before a time, in bounded batches", async () => {
+				const rows = Array.from({ length: 7 }, (_, i) => audit({ at: T0 + i }));
+				await store.appendAudit(rows);
+				expect(await store.pruneAudit(T0 + 5, 3)).toBe(3);
+				expect(await store.pruneAudit(T0 + 5, 3)).toBe(2);
+				expect(await store.pruneAudit(T0 + 5, 3)).toBe(0);
+				expect((await store.listAudit({ limit: 10 })).map((r) => r.at)).toEqual(
+					[T0 + 6, T0 + 5],
+				);
+			});
+		});
+
+		describe("admin reads", () => {
+			it("lists users newest first with their account counts, paging by (createdAt, id)", async () => {
+				const users = [
+					await seedUser({ createdAt: T0 }),
+					await seedUser({ createdAt: T0 + 1 }),
+					await seedUser({ createdAt: T0 + 1 }),
+					await seedUser({ createdAt: T0 + 1 }),
+					await seedUser({ createdAt: T0 + 2 }),
+				];
+				const [first, , , , last] = users;
+				if (first === undefined || last === undefined) throw new Error("seed");
+				await seedAccount({ userId: last.id });
+				await seedAccount({ userId: last.id, providerConfigId: "github" });
+				await seedAccount({ userId: first.id });
+
+				const all = await store.listUsers({ limit: 10 });
+				expect(all[0]).toEqual({ ...last, accountCount: 2 });
+				expect(all.at(-1)).toEqual({ ...first, accountCount: 1 });
+				expect(all.map((u) => u.createdAt)).toEqual([
+					T0 + 2,
+					T0 + 1,
+					T0 + 1,
+					T0 + 1,
+					T0,
+				]);
+
+				const seen: string[] = [];
+				let after: { createdAt: number; id: string } | undefined;
+				for (;;) {
+					const page = await store.listUsers({
+						limit: 2,
+						...(after === undefined ? {} : { after }),
+					});
+					seen.push(...page.map((u) => u.id));
+					const tail = page.at(-1);
+					if (page.length < 2 || tail === undefined) break;
+					after = { createdAt: tail.createdAt, id: tail.id };
+				}
+				expect(seen).toEqual(all.map((u) => u.id));
+			});
+
+			it("finds users by any identifier, exactly (emails case-insensitively)", async () => {
+				const ada = await seedUser({
+					email: "Ada.Lovelace@example.test",
+					displayName: "Ada",
+				});
+				const bob = await seedUser({
+					email: null,
+					displayName: "Bob",
+					externalId: "app-user-77",
+				});
+				const cy = await seedUser({ email: null, displayName: null });
+				await seedAccount({
+					userId: cy.id,
+					providerAccountId: "octocat-42",
+					email: "Cy@Work.test",
+				});
+				// Two accounts matching one query still give the user once.
+				await seedAccount({
+					userId: cy.id,
+					providerConfigId: "github",
+					providerAccountId: "octocat-42",
+					email: null,
+				});
+				const find = async (query: string) =>
+					(await store.listUsers({ limit: 10, query })).map((u) => u.id);
+				expect(await find("ada.lovelace@EXAMPLE.test")).toEqual([ada.id]);
+				expect(await find("app-user-77")).toEqual([bob.id]);
+				expect(await find("octocat-42")).toEqual([cy.id]);
+				expect(await find("cy@work.test")).toEqual([cy.id]);
+				expect(await find(cy.id)).toEqual([cy.id]);
+				expect((await store.listUsers({ limit: 10, query: cy.id }))[0]).toEqual(
+					{ ...cy, accountCount: 2 },
+				);
+				// Not a substring or pattern search.
+				expect(await find("lovelace")).toEqual([]);
+				expect(await find("octocat")).toEqual([]);
+				expect(await find("%")).toEqual([]);
+				expect(await find("APP-USER-77")).toEqual([]);
+			});
+
+			it("pages a search like the full list", async () => {
+				const shared = "shared@example.test";
+				const users = [
+					await seedUser({ email: shared, createdAt: T0 }),
+					await seedUser({ email: shared, createdAt: T0 + 1 }),
+					await seedUser({ email: shared, createdAt: T0 + 2 }),
+					await seedUser({ email: "other@example.test", createdAt: T0 + 3 }),
+				];
+				const page1 = await store.listUsers({ limit: 2, query: shared });
+				expect(page1.map((u) => u.id)).toEqual([users[2]?.id, users[1]?.id]);
+				const tail = page1[1];
+				if (tail === undefined) throw new Error("page");
+				const page2 = await store.listUsers({
+					limit: 2,
+					query: shared,
+					after: { createdAt: tail.createdAt, id: tail.id },
+				});
+				expect(page2.map((u) => u.id)).toEqual([users[0]?.id]);
+			});
+
+			it("counts accounts per provider and status", async () => {
+				expect(await store.countAccounts()).toEqual([]);
+				await seedAccount();
+				await seedAccount();
+				await seedAccount({ status: "reauth_required" });
+				await seedAccount({ providerConfigId: "github" });
+				expect(await store.countAccounts()).toEqual([
+					{ providerConfigId: "github", status: "active", count: 1 },
+					{ providerConfigId: "google", status: "active", count: 2 },
+					{ providerConfigId: "google", status: "reauth_required", count: 1 },
+				]);
+			});
+
+			it("keeps account counts right through status changes, unlinks and user deletions", async () => {
+				const owner = await seedUser();
+				const a = await seedAccount({ userId: owner.id });
+				const b = await seedAccount({ userId: owner.id });
+				const c = await seedAccount({ providerConfigId: "github" });
+				const toReauth = await store.updateConnectedAccount(
+					a.id,
+					a.version,
+					{ status: "reauth_required" },
+					T0 + 1,
+				);
+				// Updates that leave the status alone (the common case: a refresh) change nothing.
+				await store.updateConnectedAccount(
+					b.id,
+					b.version,
+					{ accessTokenExpiresAt: T0 + 2 * MIN, status: "active" },
+					T0 + 1,
+				);
+				await store.markUsed([b.id, c.id], T0 + 2);
+				expect(toReauth?.status).toBe("reauth_required");
+				expect(await store.countAccounts()).toEqual([
+					{ providerConfigId: "github", status: "active", count: 1 },
+					{ providerConfigId: "google", status: "active", count: 1 },
+					{ providerConfigId: "google", status: "reauth_required", count: 1 },
+				]);
+				await store.deleteConnectedAccount(c.id);
+				expect(await store.countAccounts()).toEqual([
+					{ providerConfigId: "google", status: "active", count: 1 },
+					{ providerConfigId: "google", status: "reauth_required", count: 1 },
+				]);
+				// Accounts go with their user (ON DELETE CASCADE); the counts must follow. Deleting
+				// users is no store operation, so the test does it behind the store's back.
+				if (harness.deleteUser === undefined) return;
+				await harness.deleteUser(owner.id);
+				expect(await store.countAccounts()).toEqual([]);
+				const again = await seedAccount();
+				expect(again.status).toBe("active");
+				expect(await store.countAccounts()).toEqual([
+					{ providerConfigId: "google", status: "active", count: 1 },
+				]);
+			});
 		});
 
 		describe("signing keys", () => {
@@ -1550,6 +1988,15 @@ storeContract({
 		return {
 			file,
 			open: () => createSqliteStore({ path: file }),
+			async deleteUser(userId) {
+				const db = new Database(file);
+				try {
+					db.pragma("foreign_keys = ON");
+					db.prepare("DELETE FROM users WHERE id = ?").run(userId);
+				} finally {
+					db.close();
+				}
+			},
 			async cleanup() {
 				rmSync(dirname(dirname(dirname(file))), {
 					recursive: true,
@@ -1589,6 +2036,11 @@ if (databaseUrl) {
 						max: 25,
 						applicationName: schema,
 					}),
+				async deleteUser(userId) {
+					await admin.query(`DELETE FROM ${schema}.users WHERE id = $1`, [
+						userId,
+					]);
+				},
 				async connections() {
 					const r = await admin.query<{ n: number }>(
 						"SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1",

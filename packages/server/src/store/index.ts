@@ -7,7 +7,12 @@ export { migrations } from "./migrations.ts";
 export { createPostgresStore, type PostgresStoreOptions } from "./postgres.ts";
 export { createSqliteStore, type SqliteStoreOptions } from "./sqlite.ts";
 export {
+	type AccountCount,
 	type AccountStatus,
+	type AuditCount,
+	type AuditCursor,
+	type AuditEventRow,
+	type AuditKind,
 	type AuthCodeRow,
 	type ConnectedAccountPatch,
 	type ConnectedAccountRow,
@@ -17,6 +22,7 @@ export {
 	encryptedColumns,
 	type FlowKind,
 	type LinkIntentRow,
+	type NewAuditEvent,
 	type NewConnectedAccount,
 	type NewEvent,
 	type NewRevocation,
@@ -28,7 +34,9 @@ export {
 	type SigningKeyRow,
 	type Store,
 	StoreConflictError,
+	type UserCursor,
 	type UserRow,
+	type UserSummaryRow,
 } from "./types.ts";
 
 export interface CreateStoreOptions {

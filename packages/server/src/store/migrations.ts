@@ -173,6 +173,79 @@ CREATE TABLE signing_keys (
 `;
 }
 
+/**
+ * The operator's view: an audit log of what happened to tokens and accounts (never a token), and
+ * indexes for the admin API's user pages and lookups.
+ */
+function adminViews(dialect: Dialect): string {
+	const json = dialect === "postgres" ? "JSONB" : "TEXT";
+	return `
+-- No foreign keys: the log outlives the users and accounts it mentions.
+CREATE TABLE audit_events (
+	id TEXT NOT NULL,
+	at BIGINT NOT NULL,
+	kind TEXT NOT NULL,
+	user_id TEXT,
+	provider_config_id TEXT,
+	provider_account_id TEXT,
+	-- A short, low-cardinality qualifier charts group by (a failed refresh's class, a read's route).
+	reason TEXT,
+	-- How many occurrences the row stands for: token reads of one account are coalesced.
+	occurrences INTEGER NOT NULL,
+	detail ${json} NOT NULL,
+	CONSTRAINT audit_events_pkey PRIMARY KEY (id)
+);
+CREATE INDEX audit_events_at_idx ON audit_events (at, id);
+CREATE INDEX audit_events_user_idx ON audit_events (user_id, at, id);
+CREATE INDEX audit_events_kind_idx ON audit_events (kind, at, id);
+
+-- Users are paged newest first and looked up by any identifier an operator may paste.
+CREATE INDEX users_created_at_idx ON users (created_at, id);
+CREATE INDEX users_email_lower_idx ON users (lower(email));
+CREATE INDEX connected_accounts_account_id_idx ON connected_accounts (provider_account_id);
+CREATE INDEX connected_accounts_email_lower_idx ON connected_accounts (lower(email));
+${dialect === "sqlite" ? sqliteAccountCounts : ""}`;
+}
+
+/**
+ * Accounts per provider and status, kept by triggers. Counting a million rows takes SQLite a
+ * second or more even over a covering index, and better-sqlite3 would spend it on the event loop
+ * that serves tokens; PostgreSQL counts on its own side, asynchronously, so it needs no such table.
+ * A later migration that rebuilds connected_accounts must recreate these triggers.
+ */
+const sqliteAccountCounts = `
+CREATE TABLE account_counts (
+	provider_config_id TEXT NOT NULL,
+	status TEXT NOT NULL,
+	n INTEGER NOT NULL,
+	CONSTRAINT account_counts_pkey PRIMARY KEY (provider_config_id, status)
+);
+INSERT INTO account_counts (provider_config_id, status, n)
+	SELECT provider_config_id, status, COUNT(*) FROM connected_accounts
+	GROUP BY provider_config_id, status;
+CREATE TRIGGER connected_accounts_count_insert AFTER INSERT ON connected_accounts BEGIN
+	INSERT INTO account_counts (provider_config_id, status, n)
+		VALUES (NEW.provider_config_id, NEW.status, 1)
+		ON CONFLICT (provider_config_id, status) DO UPDATE SET n = n + 1;
+END;
+-- Also fires for rows a user's deletion cascades to.
+CREATE TRIGGER connected_accounts_count_delete AFTER DELETE ON connected_accounts BEGIN
+	UPDATE account_counts SET n = n - 1
+		WHERE provider_config_id = OLD.provider_config_id AND status = OLD.status;
+END;
+-- Every compare-and-set names status in its SET list; only a real change does any work.
+CREATE TRIGGER connected_accounts_count_update AFTER UPDATE OF provider_config_id, status
+ON connected_accounts
+WHEN OLD.provider_config_id IS NOT NEW.provider_config_id OR OLD.status IS NOT NEW.status
+BEGIN
+	UPDATE account_counts SET n = n - 1
+		WHERE provider_config_id = OLD.provider_config_id AND status = OLD.status;
+	INSERT INTO account_counts (provider_config_id, status, n)
+		VALUES (NEW.provider_config_id, NEW.status, 1)
+		ON CONFLICT (provider_config_id, status) DO UPDATE SET n = n + 1;
+END;
+`;
+
 export const migrations: readonly Migration[] = [
 	{
 		version: 1,
@@ -181,6 +254,11 @@ export const migrations: readonly Migration[] = [
 			sqlite: initialSchema("sqlite"),
 			postgres: initialSchema("postgres"),
 		},
+	},
+	{
+		version: 2,
+		name: "admin_views",
+		sql: { sqlite: adminViews("sqlite"), postgres: adminViews("postgres") },
 	},
 ];
 
@@ -258,6 +336,12 @@ export const uniqueConstraints = [
 		columns: ["id"],
 	},
 	{ name: "event_id", pg: "events_pkey", table: "events", columns: ["id"] },
+	{
+		name: "audit_event_id",
+		pg: "audit_events_pkey",
+		table: "audit_events",
+		columns: ["id"],
+	},
 	{
 		name: "signing_key_kid",
 		pg: "signing_keys_pkey",

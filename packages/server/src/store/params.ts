@@ -7,6 +7,7 @@ import type {
 	ConnectedAccountPatch,
 	EncryptedTable,
 	LinkIntentRow,
+	NewAuditEvent,
 	NewConnectedAccount,
 	NewEvent,
 	NewRevocation,
@@ -385,3 +386,43 @@ export function encryptedReplacePlan(
 		next: next[column] ?? null,
 	}));
 }
+
+/** Columns of `audit_events`, in the order the batched inserts bind them. */
+export const auditColumns = [
+	"id",
+	"at",
+	"kind",
+	"user_id",
+	"provider_config_id",
+	"provider_account_id",
+	"reason",
+	"occurrences",
+	"detail",
+] as const;
+
+export function auditParams(row: NewAuditEvent): Params {
+	return {
+		id: row.id,
+		at: row.at,
+		kind: row.kind,
+		user_id: row.userId,
+		provider_config_id: row.providerConfigId,
+		provider_account_id: row.providerAccountId,
+		reason: row.reason,
+		occurrences: Math.max(1, Math.trunc(row.count)),
+		detail: JSON.stringify(row.detail),
+	};
+}
+
+/**
+ * Users any of whose identifiers equals the query: id, external id, email (case-insensitively), or
+ * an account's provider account id or email. Each arm is an index lookup, so a search costs the
+ * same at a million users as at ten; a substring scan would hold the event loop for seconds.
+ */
+export const userLookupSql = (q: string) => `u.id IN (
+	SELECT id FROM users WHERE id = ${q}
+	UNION SELECT id FROM users WHERE external_id = ${q}
+	UNION SELECT id FROM users WHERE lower(email) = lower(${q})
+	UNION SELECT user_id FROM connected_accounts WHERE provider_account_id = ${q}
+	UNION SELECT user_id FROM connected_accounts WHERE lower(email) = lower(${q})
+)`;

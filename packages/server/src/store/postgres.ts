@@ -5,6 +5,8 @@ import {
 	migrationsTableSql,
 } from "./migrations.ts";
 import {
+	auditColumns,
+	auditParams,
 	authCodeParams,
 	encryptedReplacePlan,
 	eventParams,
@@ -21,12 +23,16 @@ import {
 	revocationParams,
 	sessionParams,
 	signingKeyParams,
+	userLookupSql,
 	userParams,
 } from "./params.ts";
 import {
 	asRaw,
 	checkEncryptedTable,
 	encryptedTableKeys,
+	toAccountCount,
+	toAuditCount,
+	toAuditEvent,
 	toAuthCode,
 	toConnectedAccount,
 	toEncryptedRow,
@@ -38,6 +44,7 @@ import {
 	toSession,
 	toSigningKey,
 	toUser,
+	toUserSummary,
 } from "./rows.ts";
 import {
 	type EncryptedTable,
@@ -63,7 +70,7 @@ export interface PostgresStoreOptions {
 }
 
 type Client = pg.PoolClient;
-type Value = string | number | boolean | string[] | null;
+type Value = string | number | boolean | (string | number | null)[] | null;
 type Rows = unknown[];
 
 const int8Oid = 20;
@@ -159,6 +166,98 @@ const purgeSql = `WITH
 	e AS (DELETE FROM sessions WHERE expires_at <= $1 RETURNING 1)
 SELECT (SELECT COUNT(*) FROM a) + (SELECT COUNT(*) FROM b) + (SELECT COUNT(*) FROM c)
 	+ (SELECT COUNT(*) FROM d) + (SELECT COUNT(*) FROM e) AS n`;
+
+/** The SQL type of each `audit_events` column, for the one-statement batch insert below. */
+const auditTypes: Record<(typeof auditColumns)[number], string> = {
+	id: "text",
+	at: "bigint",
+	kind: "text",
+	user_id: "text",
+	provider_config_id: "text",
+	provider_account_id: "text",
+	reason: "text",
+	occurrences: "integer",
+	detail: "text",
+};
+
+// One array parameter per column, so a batch of any size is one statement with one fixed text.
+const appendAuditSql = `INSERT INTO audit_events (${auditColumns.join(", ")})
+SELECT ${auditColumns.map((c) => (c === "detail" ? "detail::jsonb" : c)).join(", ")}
+FROM unnest(${auditColumns.map((c, i) => `$${i + 1}::${auditTypes[c]}[]`).join(", ")})
+	AS batch (${auditColumns.join(", ")})`;
+
+function listAuditSql(filters: {
+	before: boolean;
+	userId: boolean;
+	provider: boolean;
+	kind: boolean;
+}): { text: string; order: string[] } {
+	const where: string[] = [];
+	const order: string[] = [];
+	const param = (name: string) => {
+		order.push(name);
+		return `$${order.length}`;
+	};
+	if (filters.before)
+		where.push(`(at, id) < (${param("before_at")}, ${param("before_id")})`);
+	if (filters.userId) where.push(`user_id = ${param("user_id")}`);
+	if (filters.provider) where.push(`provider_config_id = ${param("provider")}`);
+	if (filters.kind) where.push(`kind = ${param("kind")}`);
+	const limit = param("limit");
+	return {
+		text: `SELECT * FROM audit_events${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`} ORDER BY at DESC, id DESC LIMIT ${limit}`,
+		order,
+	};
+}
+
+function listUsersSql(filters: { after: boolean; query: boolean }): {
+	text: string;
+	order: string[];
+} {
+	const where: string[] = [];
+	const order: string[] = [];
+	if (filters.after) {
+		order.push("after_created_at", "after_id");
+		where.push("(u.created_at, u.id) < ($1, $2)");
+	}
+	if (filters.query) {
+		order.push("query");
+		where.push(userLookupSql(`$${order.length}::text`));
+	}
+	order.push("limit");
+	return {
+		text: `SELECT u.*, (SELECT COUNT(*) FROM connected_accounts c WHERE c.user_id = u.id) AS account_count
+FROM users u${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`}
+ORDER BY u.created_at DESC, u.id DESC LIMIT $${order.length}`,
+		order,
+	};
+}
+
+/** Builds each filter combination's text once; `order` names the values of `$1`, `$2`, … */
+function memo<K extends Record<string, boolean>>(
+	build: (filters: K) => { text: string; order: string[] },
+): (filters: K) => { text: string; order: string[] } {
+	const cache = new Map<string, { text: string; order: string[] }>();
+	return (filters) => {
+		const key = JSON.stringify(filters);
+		let hit = cache.get(key);
+		if (hit === undefined) {
+			hit = build(filters);
+			cache.set(key, hit);
+		}
+		return hit;
+	};
+}
+
+const listAuditStatement = memo(listAuditSql);
+const listUsersStatement = memo(listUsersSql);
+
+const auditCountsSql = `SELECT (at / $3::bigint) * $3::bigint AS bucket_start,
+	kind, provider_config_id, reason, SUM(occurrences) AS n
+FROM audit_events
+WHERE at >= $1 AND at < $2 AND ($4::text[] IS NULL OR kind = ANY($4::text[]))
+GROUP BY bucket_start, kind, provider_config_id, reason
+ORDER BY bucket_start, kind, provider_config_id, reason`;
 
 function encryptedSql(table: EncryptedTable) {
 	const key = encryptedTableKeys[table];
@@ -605,6 +704,83 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 							[input.beforeCreatedAt, input.limit],
 						);
 			return rows.map(toEvent);
+		},
+		resetEvent(id, now) {
+			return one(
+				"UPDATE events SET delivered_at = NULL, attempts = 0, last_error = NULL, next_attempt_at = $2 WHERE id = $1 RETURNING *",
+				[id, now],
+				toEvent,
+			);
+		},
+
+		async appendAudit(rows) {
+			if (rows.length === 0) return;
+			const params = rows.map(auditParams);
+			await query(
+				appendAuditSql,
+				auditColumns.map((column) => params.map((p) => p[column] ?? null)),
+			);
+		},
+		async listAudit(input) {
+			const { text, order } = listAuditStatement({
+				before: input.before !== undefined,
+				userId: input.userId !== undefined,
+				provider: input.provider !== undefined,
+				kind: input.kind !== undefined,
+			});
+			const values: Record<string, Value> = {
+				before_at: input.before?.at ?? null,
+				before_id: input.before?.id ?? null,
+				user_id: input.userId ?? null,
+				provider: input.provider ?? null,
+				kind: input.kind ?? null,
+				limit: input.limit,
+			};
+			const rows = await query(
+				text,
+				order.map((name) => values[name] ?? null),
+			);
+			return rows.map(toAuditEvent);
+		},
+		async auditCounts(input) {
+			const rows = await query(auditCountsSql, [
+				input.since,
+				input.until ?? Number.MAX_SAFE_INTEGER,
+				Math.max(1, Math.trunc(input.bucketMs)),
+				input.kinds ?? null,
+			]);
+			return rows.map(toAuditCount);
+		},
+		async pruneAudit(before, limit) {
+			const rows = await query(
+				"DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 ORDER BY at, id LIMIT $2) RETURNING 1",
+				[before, limit],
+			);
+			return rows.length;
+		},
+
+		async listUsers(input) {
+			const { text, order } = listUsersStatement({
+				after: input.after !== undefined,
+				query: input.query !== undefined,
+			});
+			const values: Record<string, Value> = {
+				after_created_at: input.after?.createdAt ?? null,
+				after_id: input.after?.id ?? null,
+				query: input.query ?? null,
+				limit: input.limit,
+			};
+			const rows = await query(
+				text,
+				order.map((name) => values[name] ?? null),
+			);
+			return rows.map(toUserSummary);
+		},
+		async countAccounts() {
+			const rows = await query(
+				"SELECT provider_config_id, status, COUNT(*) AS n FROM connected_accounts GROUP BY provider_config_id, status ORDER BY provider_config_id, status",
+			);
+			return rows.map(toAccountCount);
 		},
 
 		async listSigningKeys() {

@@ -4,7 +4,10 @@
  * wrong shape here means schema drift, not bad user input.
  */
 import {
+	type AccountCount,
 	type AccountStatus,
+	type AuditCount,
+	type AuditEventRow,
 	type AuthCodeRow,
 	type ConnectedAccountRow,
 	type EncryptedRow,
@@ -19,6 +22,7 @@ import {
 	type SessionRow,
 	type SigningKeyRow,
 	type UserRow,
+	type UserSummaryRow,
 } from "./types.ts";
 
 type Raw = Record<string, unknown>;
@@ -124,6 +128,49 @@ export function toUser(value: unknown): UserRow {
 		displayName: textOrNull(r, t, "display_name"),
 		createdAt: int(r, t, "created_at"),
 		updatedAt: int(r, t, "updated_at"),
+	};
+}
+
+export function toUserSummary(value: unknown): UserSummaryRow {
+	const r = asRaw(value, "users");
+	return { ...toUser(r), accountCount: int(r, "users", "account_count") };
+}
+
+export function toAuditEvent(value: unknown): AuditEventRow {
+	const t = "audit_events";
+	const r = asRaw(value, t);
+	return {
+		id: text(r, t, "id"),
+		at: int(r, t, "at"),
+		kind: text(r, t, "kind"),
+		userId: textOrNull(r, t, "user_id"),
+		providerConfigId: textOrNull(r, t, "provider_config_id"),
+		providerAccountId: textOrNull(r, t, "provider_account_id"),
+		reason: textOrNull(r, t, "reason"),
+		count: int(r, t, "occurrences"),
+		detail: object(r, t, "detail"),
+	};
+}
+
+export function toAuditCount(value: unknown): AuditCount {
+	const t = "audit_events";
+	const r = asRaw(value, t);
+	return {
+		bucketStart: int(r, t, "bucket_start"),
+		kind: text(r, t, "kind"),
+		providerConfigId: textOrNull(r, t, "provider_config_id"),
+		reason: textOrNull(r, t, "reason"),
+		count: int(r, t, "n"),
+	};
+}
+
+export function toAccountCount(value: unknown): AccountCount {
+	const t = "connected_accounts";
+	const r = asRaw(value, t);
+	return {
+		providerConfigId: text(r, t, "provider_config_id"),
+		status: oneOf(r, t, "status", accountStatuses),
+		count: int(r, t, "n"),
 	};
 }
 

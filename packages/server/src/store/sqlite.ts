@@ -7,6 +7,8 @@ import {
 	migrationsTableSql,
 } from "./migrations.ts";
 import {
+	auditColumns,
+	auditParams,
 	authCodeParams,
 	encryptedReplacePlan,
 	eventParams,
@@ -22,6 +24,7 @@ import {
 	revocationParams,
 	sessionParams,
 	signingKeyParams,
+	userLookupSql,
 	userParams,
 } from "./params.ts";
 import {
@@ -29,6 +32,9 @@ import {
 	checkEncryptedTable,
 	encryptedTableKeys,
 	envelopeKeyId,
+	toAccountCount,
+	toAuditCount,
+	toAuditEvent,
 	toAuthCode,
 	toConnectedAccount,
 	toEncryptedRow,
@@ -40,6 +46,7 @@ import {
 	toSession,
 	toSigningKey,
 	toUser,
+	toUserSummary,
 } from "./rows.ts";
 import {
 	type EncryptedTable,
@@ -83,8 +90,56 @@ function notUnderKey(table: EncryptedTable): string {
 		.join(" OR ");
 }
 
+/** Filters of `listAudit` (as SQL terms over named parameters); one cached statement per combination. */
+function listAuditSql(filters: {
+	before: boolean;
+	userId: boolean;
+	provider: boolean;
+	kind: boolean;
+}): string {
+	const where: string[] = [];
+	// `at <= x` first, so the index on (at, id) serves the range and the rest only filters.
+	if (filters.before)
+		where.push("at <= @before_at AND (at < @before_at OR id < @before_id)");
+	if (filters.userId) where.push("user_id = @user_id");
+	if (filters.provider) where.push("provider_config_id = @provider");
+	if (filters.kind) where.push("kind = @kind");
+	return `SELECT * FROM audit_events${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`} ORDER BY at DESC, id DESC LIMIT @limit`;
+}
+
+function listUsersSql(filters: { after: boolean; query: boolean }): string {
+	const where: string[] = [];
+	if (filters.after)
+		where.push(
+			"u.created_at <= @after_created_at AND (u.created_at < @after_created_at OR u.id < @after_id)",
+		);
+	if (filters.query) where.push(userLookupSql("@query"));
+	return `SELECT u.*, (SELECT COUNT(*) FROM connected_accounts c WHERE c.user_id = u.id) AS account_count
+FROM users u${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`}
+ORDER BY u.created_at DESC, u.id DESC LIMIT @limit`;
+}
+
+// Numbers bind as REAL in better-sqlite3; the cast keeps the division an integer one.
+const auditCountsSql = (kinds: boolean) =>
+	`SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS bucket_start,
+	kind, provider_config_id, reason, SUM(occurrences) AS n
+FROM audit_events
+WHERE at >= @since AND at < @until${kinds ? " AND kind IN (SELECT value FROM json_each(@kinds))" : ""}
+GROUP BY bucket_start, kind, provider_config_id, reason
+ORDER BY bucket_start, kind, provider_config_id, reason`;
+
 function prepareAll(db: Db) {
 	const p = (sql: string): Stmt => db.prepare(sql);
+	// Statements whose text depends on which filters a call uses, prepared on first use of each.
+	const variants = new Map<string, Stmt>();
+	const variant = (sql: string): Stmt => {
+		let stmt = variants.get(sql);
+		if (stmt === undefined) {
+			stmt = p(sql);
+			variants.set(sql, stmt);
+		}
+		return stmt;
+	};
 	const encrypted = (table: EncryptedTable) => {
 		const key = encryptedTableKeys[table];
 		const columns = encryptedColumns[table];
@@ -222,6 +277,26 @@ RETURNING *`),
 		listEventsBefore: p(
 			"SELECT * FROM events WHERE created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?",
 		),
+		resetEvent: p(
+			"UPDATE events SET delivered_at = NULL, attempts = 0, last_error = NULL, next_attempt_at = @now WHERE id = @id RETURNING *",
+		),
+
+		insertAudit: p(
+			`INSERT INTO audit_events (${auditColumns.join(", ")}) VALUES (${auditColumns.map((c) => `@${c}`).join(", ")})`,
+		),
+		auditCounts: p(auditCountsSql(false)),
+		auditCountsOfKinds: p(auditCountsSql(true)),
+		pruneAudit: p(
+			"DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < @before ORDER BY at, id LIMIT @limit)",
+		),
+		listAudit: (filters: Parameters<typeof listAuditSql>[0]) =>
+			variant(listAuditSql(filters)),
+		listUsers: (filters: Parameters<typeof listUsersSql>[0]) =>
+			variant(listUsersSql(filters)),
+		// Kept by triggers (see the migrations): counting the accounts themselves stalls at scale.
+		countAccounts: p(
+			"SELECT provider_config_id, status, n FROM account_counts WHERE n > 0 ORDER BY provider_config_id, status",
+		),
 
 		listSigningKeys: p(
 			"SELECT * FROM signing_keys ORDER BY created_at DESC, kid DESC",
@@ -287,6 +362,9 @@ function prepareOps(db: Db) {
 		purge: db.transaction((now: number) =>
 			s.purge.reduce((n, stmt) => n + stmt.run(now).changes, 0),
 		),
+		appendAudit: db.transaction((rows: Params[]) => {
+			for (const row of rows) s.insertAudit.run(row);
+		}),
 	};
 }
 
@@ -573,6 +651,69 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 					? s.listEvents.all(input.limit)
 					: s.listEventsBefore.all(input.beforeCreatedAt, input.limit);
 			return rows.map(toEvent);
+		},
+		async resetEvent(id, now) {
+			const r = st().resetEvent.get({ id, now });
+			return r === undefined ? null : toEvent(r);
+		},
+
+		async appendAudit(rows) {
+			if (rows.length === 0) return;
+			const params = rows.map(auditParams);
+			guard(() => ops().appendAudit.immediate(params));
+		},
+		async listAudit(input) {
+			const params: Params = { limit: input.limit };
+			if (input.before !== undefined) {
+				params.before_at = input.before.at;
+				params.before_id = input.before.id;
+			}
+			if (input.userId !== undefined) params.user_id = input.userId;
+			if (input.provider !== undefined) params.provider = input.provider;
+			if (input.kind !== undefined) params.kind = input.kind;
+			return st()
+				.listAudit({
+					before: input.before !== undefined,
+					userId: input.userId !== undefined,
+					provider: input.provider !== undefined,
+					kind: input.kind !== undefined,
+				})
+				.all(params)
+				.map(toAuditEvent);
+		},
+		async auditCounts(input) {
+			const params: Params = {
+				since: input.since,
+				until: input.until ?? Number.MAX_SAFE_INTEGER,
+				bucket: Math.max(1, Math.trunc(input.bucketMs)),
+			};
+			const s = st();
+			if (input.kinds === undefined)
+				return s.auditCounts.all(params).map(toAuditCount);
+			params.kinds = JSON.stringify(input.kinds);
+			return s.auditCountsOfKinds.all(params).map(toAuditCount);
+		},
+		async pruneAudit(before, limit) {
+			return st().pruneAudit.run({ before, limit }).changes;
+		},
+
+		async listUsers(input) {
+			const params: Params = { limit: input.limit };
+			if (input.after !== undefined) {
+				params.after_created_at = input.after.createdAt;
+				params.after_id = input.after.id;
+			}
+			if (input.query !== undefined) params.query = input.query;
+			return st()
+				.listUsers({
+					after: input.after !== undefined,
+					query: input.query !== undefined,
+				})
+				.all(params)
+				.map(toUserSummary);
+		},
+		async countAccounts() {
+			return st().countAccounts.all().map(toAccountCount);
 		},
 
 		async listSigningKeys() {

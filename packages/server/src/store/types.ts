@@ -193,6 +193,74 @@ export interface SigningKeyRow {
 	retiredAt: number | null;
 }
 
+/**
+ * What an audit entry records. Rows are read back as plain strings, so a newer process may write a
+ * kind an older one does not know.
+ */
+export type AuditKind =
+	| "token.read"
+	| "token.refresh"
+	| "token.refresh_failed"
+	| "account.linked"
+	| "account.unlinked"
+	| "account.reauth_required"
+	| "account.refresh_forced"
+	| "revocation.done"
+	| "revocation.failed"
+	| "webhook.replayed";
+
+/** One line of the audit log. It names users and accounts, never a token, code or secret. */
+export interface AuditEventRow {
+	id: string;
+	at: number;
+	kind: string;
+	userId: string | null;
+	providerConfigId: string | null;
+	providerAccountId: string | null;
+	/**
+	 * A short, low-cardinality qualifier that charts group by: the failure class of
+	 * `token.refresh_failed` (`transient`, `permanent`, `misconfigured`), the route of `token.read`.
+	 */
+	reason: string | null;
+	/** How many occurrences the row stands for (token reads of one account are coalesced); at least 1. */
+	count: number;
+	detail: Record<string, unknown>;
+}
+
+export type NewAuditEvent = Omit<AuditEventRow, "kind"> & { kind: AuditKind };
+
+/** Where a page of the audit log ended: rows strictly older come next. */
+export interface AuditCursor {
+	at: number;
+	id: string;
+}
+
+/** Occurrences of one kind (and provider and reason) in one time bucket. */
+export interface AuditCount {
+	/** Start of the bucket: `at` rounded down to a multiple of `bucketMs` since the epoch. */
+	bucketStart: number;
+	kind: string;
+	providerConfigId: string | null;
+	reason: string | null;
+	count: number;
+}
+
+/** Where a page of users ended (users are listed newest first). */
+export interface UserCursor {
+	createdAt: number;
+	id: string;
+}
+
+export interface UserSummaryRow extends UserRow {
+	accountCount: number;
+}
+
+export interface AccountCount {
+	providerConfigId: string;
+	status: AccountStatus;
+	count: number;
+}
+
 /** Tables that hold envelope ciphertexts, and their encrypted columns (key rotation walks these). */
 export const encryptedColumns = {
 	connected_accounts: ["access_token_enc", "refresh_token_enc", "id_token_enc"],
@@ -363,6 +431,54 @@ export interface Store {
 		limit: number;
 		beforeCreatedAt?: number;
 	}): Promise<EventRow[]>;
+	/**
+	 * Makes an event due again (a replay): undelivered, attempts back to 0, next attempt `now`.
+	 * Returns the event as it is now, or null when there is no such event.
+	 */
+	resetEvent(id: string, now: number): Promise<EventRow | null>;
+
+	// Audit log (written in batches by an in-process buffer, read by the admin API)
+	/** Inserts every row in one transaction (or one statement); an empty list writes nothing. */
+	appendAudit(rows: NewAuditEvent[]): Promise<void>;
+	/** Newest first (`at`, then `id`, descending); each filter given narrows the list. */
+	listAudit(input: {
+		limit: number;
+		before?: AuditCursor;
+		userId?: string;
+		provider?: string;
+		kind?: string;
+	}): Promise<AuditEventRow[]>;
+	/**
+	 * Summed occurrences per bucket, kind, provider and reason, for rows with
+	 * `since <= at < until` (`until` default: no end), optionally only of `kinds`. Buckets are
+	 * aligned to the epoch; the list is ordered by bucket.
+	 */
+	auditCounts(input: {
+		since: number;
+		until?: number;
+		bucketMs: number;
+		kinds?: string[];
+	}): Promise<AuditCount[]>;
+	/** Deletes up to `limit` of the oldest rows with `at < before`; returns how many went. */
+	pruneAudit(before: number, limit: number): Promise<number>;
+
+	// Admin reads
+	/**
+	 * Users newest first (`createdAt`, then `id`, descending), each with how many accounts it has.
+	 * `query` keeps the users one of whose identifiers equals it: id, external id, email, or the
+	 * provider account id or email of one of its accounts (emails case-insensitively, ASCII at
+	 * least). Exact, not substring: every lookup is an index read, at any number of users.
+	 */
+	listUsers(input: {
+		limit: number;
+		after?: UserCursor;
+		query?: string;
+	}): Promise<UserSummaryRow[]>;
+	/**
+	 * Connected accounts per provider and status, ordered by both (pairs with none are left out).
+	 * Cheap at any number of accounts: metrics read it every 30 seconds.
+	 */
+	countAccounts(): Promise<AccountCount[]>;
 
 	// Session-signing keys
 	/** Newest first. */

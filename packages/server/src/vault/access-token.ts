@@ -42,6 +42,13 @@ export async function issueAccessToken(
 	}
 	const { row: current, accessToken } = await deps.refresh.fresh(row);
 	deps.usage.touch(current.id);
+	deps.audit?.record({
+		kind: "token.read",
+		userId: current.userId,
+		provider: current.providerConfigId,
+		providerAccountId: current.providerAccountId,
+		reason: "access_token",
+	});
 	return {
 		accessToken,
 		tokenType: current.tokenType ?? "Bearer",

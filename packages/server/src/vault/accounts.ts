@@ -51,7 +51,13 @@ export async function findOwnedAccount(
  */
 export async function unlinkAccount(
 	deps: VaultDeps,
-	input: { userId: string; provider: string; providerAccountId: string },
+	input: {
+		userId: string;
+		provider: string;
+		providerAccountId: string;
+		/** Who asked, for the audit log, when it is not the user or app (the admin API). */
+		by?: "admin";
+	},
 ): Promise<void> {
 	const row = await findOwnedAccount(deps, input);
 	const now = deps.now();
@@ -98,4 +104,14 @@ export async function unlinkAccount(
 		],
 	});
 	if (deleted === null) throw accountNotFound();
+	deps.audit?.record({
+		kind: "account.unlinked",
+		userId: row.userId,
+		provider: row.providerConfigId,
+		providerAccountId: row.providerAccountId,
+		detail: {
+			revocationsQueued: revocations.length,
+			...(input.by === undefined ? {} : { by: input.by }),
+		},
+	});
 }

@@ -3,6 +3,7 @@ import type { TetherConfig } from "../config/index.ts";
 import type { KeyRing } from "../crypto/index.ts";
 import type { Logger } from "../logger.ts";
 import type { Store } from "../store/index.ts";
+import type { AuditSink } from "./audit.ts";
 import type { ProviderRegistry } from "./providers.ts";
 
 /** The outside world the vault works with, injected by `createServer` (tests swap any of it). */
@@ -14,4 +15,6 @@ export interface VaultDeps {
 	logger: Logger;
 	fetch: FetchFn;
 	now: () => number;
+	/** The audit log (and metrics); optional so a vault can run without one (tools, tests). */
+	audit?: AuditSink;
 }

@@ -111,6 +111,7 @@ export async function storeAuthorizedAccount(
 			}
 			const stored = await store.getConnectedAccount(id);
 			if (stored === null) continue;
+			recordLinked(deps, stored, input.userId === null, true);
 			return { account: stored, created: true };
 		}
 
@@ -155,7 +156,10 @@ export async function storeAuthorizedAccount(
 			},
 			now,
 		);
-		if (updated !== null) return { account: updated, created: false };
+		if (updated !== null) {
+			recordLinked(deps, updated, input.userId === null, false);
+			return { account: updated, created: false };
+		}
 	}
 	throw new TetherError(
 		"SERVICE_UNAVAILABLE",
@@ -164,6 +168,23 @@ export async function storeAuthorizedAccount(
 			headers: { "Retry-After": "1" },
 		},
 	);
+}
+
+/** Every authorization that stores tokens is audited: a new account, a sign-in again, an upgrade. */
+function recordLinked(
+	deps: VaultDeps,
+	account: ConnectedAccountRow,
+	signin: boolean,
+	created: boolean,
+) {
+	deps.audit?.record({
+		kind: "account.linked",
+		userId: account.userId,
+		provider: account.providerConfigId,
+		providerAccountId: account.providerAccountId,
+		reason: signin ? "signin" : "link",
+		detail: { created, scopes: account.scopes },
+	});
 }
 
 async function createUser(

@@ -25,6 +25,20 @@ const authCodeTtlMs = 60 * 1000;
 /** The guide's provider session: readable once, for this long. */
 const providerSessionTtlMs = 10 * 60 * 1000;
 
+const knownAuthorizationErrors = new Set([
+	"access_denied",
+	"invalid_request",
+	"unauthorized_client",
+	"unsupported_response_type",
+	"invalid_scope",
+	"server_error",
+	"temporarily_unavailable",
+	"login_required",
+	"consent_required",
+	"interaction_required",
+	"account_selection_required",
+]);
+
 const flowAad = (stateHash: string) => ({
 	table: "oauth_flows",
 	rowId: stateHash,
@@ -225,8 +239,14 @@ export async function finishFlow(
 		requireIssuer: endpoints.issParameterSupported === true,
 	});
 	if (!response.ok) {
-		if (response.problem === "provider_error")
-			return fail(response.error ?? "access_denied");
+		if (response.problem === "provider_error") {
+			// Only the codes RFC 6749 §4.1.2.1 and OIDC define travel on to the app: the provider's
+			// string is not ours to echo into someone's URL.
+			const error = response.error ?? "access_denied";
+			return fail(
+				knownAuthorizationErrors.has(error) ? error : "provider_error",
+			);
+		}
 		deps.logger.warn(
 			{ provider: provider.id, problem: response.problem },
 			"authorization response refused",

@@ -19,7 +19,6 @@ export function createProactiveRefresher(
 
 	async function runOnce(): Promise<number> {
 		const now = deps.now();
-		const leaseMs = (deps.config.providerTimeoutSeconds + 5) * 1000;
 		const margin = deps.config.refreshMarginSeconds * 1000;
 		const rows = await deps.store.claimExpiring({
 			expiringBefore: now + margin + settings.lookaheadSeconds * 1000,
@@ -27,7 +26,7 @@ export function createProactiveRefresher(
 			limit: settings.batchSize,
 			owner: deps.refresh.owner,
 			now,
-			leaseExpiresAt: now + leaseMs,
+			leaseExpiresAt: now + deps.refresh.leaseMs,
 		});
 		let refreshed = 0;
 		for (const row of rows) {

@@ -33,6 +33,13 @@ export async function refreshProviderSession(
 		);
 	}
 	const { row: current, accessToken } = await deps.refresh.fresh(row);
+	deps.audit?.record({
+		kind: "token.read",
+		userId: current.userId,
+		provider: current.providerConfigId,
+		providerAccountId: current.providerAccountId,
+		reason: "provider_refresh",
+	});
 	const now = deps.now();
 	const expiresAt = current.accessTokenExpiresAt;
 	return {

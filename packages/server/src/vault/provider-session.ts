@@ -52,6 +52,12 @@ export async function readProviderSession(
 		}),
 	);
 	if (!isStoredPayload(payload)) throw notFound();
+	deps.audit?.record({
+		kind: "token.read",
+		userId: row.userId,
+		provider: row.providerConfigId,
+		reason: "provider_session",
+	});
 	return {
 		accessToken: payload.accessToken,
 		expiresIn:

@@ -38,6 +38,8 @@ export interface RefreshEngine {
 	): Promise<FreshToken>;
 	/** A process identity, for lease ownership (and logs). */
 	readonly owner: string;
+	/** How long a refresh lease lasts: longer than any provider's timeout, plus database slack. */
+	readonly leaseMs: number;
 }
 
 export function reauthRequired(provider: string): TetherError {
@@ -89,6 +91,16 @@ function retryAtOf(row: ConnectedAccountRow): number | null {
 
 export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 	const owner = newId("proc");
+	// A lease that expires under a live holder lets another process spend the same refresh token,
+	// which a rotating provider punishes by revoking the grant. So it must outlast the slowest token
+	// call of any provider (a provider's own providerTimeoutSeconds may exceed the global one); and the
+	// holder renews it after discovery, which has its own timeout, just before that call.
+	const slack = 5_000;
+	const longestTimeoutMs = Math.max(
+		deps.config.providerTimeoutSeconds * 1000,
+		...deps.providers.list().map((p) => p.timeoutMs),
+	);
+	const leaseMs = longestTimeoutMs + slack;
 	const inflight = new Map<string, Promise<FreshToken>>();
 	const circuitOpenUntil = new Map<string, number>();
 	const sleep = (ms: number) =>
@@ -183,6 +195,9 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 				{ events: [reauthEvent(row, now, "no_refresh_token")] },
 			);
 			if (marked === null) throw unavailable(providerId, 1);
+			audit(deps, row, "account.reauth_required", null, {
+				error: "no_refresh_token",
+			});
 			throw reauthRequired(providerId);
 		}
 
@@ -192,6 +207,17 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 				await release();
 				throw error;
 			});
+		// Discovery may have eaten into the lease: renew it (acquireLease is re-entrant for its owner)
+		// so it covers the whole token call. Losing it means someone else may be refreshing now.
+		const renewedAt = deps.now();
+		const renewed = await deps.store.acquireLease(
+			row.id,
+			owner,
+			renewedAt,
+			renewedAt + provider.timeoutMs + slack,
+		);
+		if (renewed === null || renewed.version !== row.version)
+			throw unavailable(providerId, 1, "refresh_in_progress");
 		const result = await refreshTokens(
 			{
 				endpoints,
@@ -253,6 +279,7 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 				);
 			}
 			deps.logger.info({ account: row.id, provider: providerId }, "refreshed");
+			audit(deps, row, "token.refresh", null, { forced: force });
 			return { row: updated, accessToken: tokens.accessToken };
 		}
 
@@ -289,6 +316,16 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 				"refresh token refused",
 			);
 			if (marked === null) throw unavailable(providerId, 1);
+			audit(
+				deps,
+				row,
+				"token.refresh_failed",
+				"permanent",
+				failureDetail(failure),
+			);
+			audit(deps, row, "account.reauth_required", null, {
+				error: failure.error,
+			});
 			throw reauthRequired(providerId);
 		}
 
@@ -315,6 +352,13 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 			releaseLease: true,
 		});
 		if (recorded === null) await release();
+		audit(deps, row, "token.refresh_failed", failure.kind, {
+			...failureDetail(failure),
+			retryAt,
+			...(failure.kind === "misconfigured"
+				? { pausedUntil: circuitOpenUntil.get(providerId) }
+				: {}),
+		});
 		deps.logger.warn(
 			{
 				account: row.id,
@@ -337,7 +381,6 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 		accountId: string,
 		force: boolean,
 	): Promise<FreshToken> {
-		const leaseMs = (deps.config.providerTimeoutSeconds + 5) * 1000;
 		const deadline = deps.now() + 2 * leaseMs + 5_000;
 		for (;;) {
 			const now = deps.now();
@@ -396,20 +439,50 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 
 	return {
 		owner,
+		leaseMs,
 		async fresh(row, options = {}) {
 			const force = options.force === true;
 			if (row.status !== "active") throw reauthRequired(row.providerConfigId);
 			if (!force && isFresh(row, deps.now())) return serve(row);
-			const key = `${row.id}:${force ? "force" : "auto"}`;
-			let pending = inflight.get(key);
+			// One in-flight refresh per account per process, whoever asks: the database lease is
+			// re-entrant for this process's owner id, so a forced (proactive) refresh and a request's
+			// refresh under separate keys would both pass it and spend the same refresh token twice —
+			// which a rotating provider answers by revoking the grant. A forced caller that finds a
+			// refresh already under way takes its result: that token is as new as a forced one.
+			let pending = inflight.get(row.id);
 			if (pending === undefined) {
 				pending = refreshShared(row.id, force).finally(() =>
-					inflight.delete(key),
+					inflight.delete(row.id),
 				);
-				inflight.set(key, pending);
+				inflight.set(row.id, pending);
 			}
 			return pending;
 		},
+	};
+}
+
+/** The audit log's view of a refresh outcome; `pausedUntil` tells metrics the circuit opened. */
+function audit(
+	deps: VaultDeps,
+	row: ConnectedAccountRow,
+	kind: "token.refresh" | "token.refresh_failed" | "account.reauth_required",
+	reason: string | null,
+	detail: Record<string, unknown>,
+) {
+	deps.audit?.record({
+		kind,
+		userId: row.userId,
+		provider: row.providerConfigId,
+		providerAccountId: row.providerAccountId,
+		reason,
+		detail,
+	});
+}
+
+function failureDetail(failure: OAuthFailure): Record<string, unknown> {
+	return {
+		error: failure.error,
+		...(failure.status === undefined ? {} : { status: failure.status }),
 	};
 }
 

@@ -113,7 +113,22 @@ export function createRevocationWorker(
 				attempts: row.attempts,
 				error: result.error,
 			};
-			if (result.outcome === "retry" && row.attempts < maxAttempts) {
+			const retry = result.outcome === "retry" && row.attempts < maxAttempts;
+			deps.audit?.record({
+				kind:
+					result.outcome === "revoked"
+						? "revocation.done"
+						: "revocation.failed",
+				provider: row.providerConfigId,
+				reason:
+					result.outcome === "revoked" ? null : retry ? "retry" : "dropped",
+				detail: {
+					tokenTypeHint: row.tokenTypeHint,
+					attempts: row.attempts,
+					...(result.error === undefined ? {} : { error: result.error }),
+				},
+			});
+			if (retry) {
 				await deps.store.rescheduleRevocation(
 					row.id,
 					deps.now() + backoffMs(row.attempts),

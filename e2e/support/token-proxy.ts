@@ -1,0 +1,133 @@
+import {
+	createServer,
+	type IncomingMessage,
+	request,
+	type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** A token request the proxy is holding: it has not reached the upstream. */
+export interface HeldRequest {
+	grantType: string;
+	/** When the proxy started holding it (epoch ms). */
+	heldAt: number;
+	/** Resolves when the caller's side of the connection is gone (e.g. its process was killed). */
+	readonly callerGone: Promise<void>;
+	/** Sends it on to the upstream after all, answering the caller with the upstream's answer. */
+	forward(): void;
+	/** Never sends it: the connection is destroyed and the upstream never hears of it. */
+	drop(): void;
+}
+
+export interface TokenProxy {
+	/** The token endpoint to configure in Tether (`tokenEndpoint`). */
+	url: string;
+	/** Epoch ms at which each `refresh_token` grant was forwarded to the upstream. */
+	readonly forwardedRefreshes: readonly number[];
+	/** How many token requests were dropped unforwarded. */
+	readonly dropped: number;
+	/**
+	 * Holds the next `refresh_token` grant instead of forwarding it, and resolves once one is
+	 * being held. Every other request passes straight through.
+	 */
+	holdNextRefresh(): Promise<HeldRequest>;
+	close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+	return new Promise((done, fail) => {
+		const chunks: Buffer[] = [];
+		req.on("data", (chunk: Buffer) => chunks.push(chunk));
+		req.on("end", () => done(Buffer.concat(chunks)));
+		req.on("error", fail);
+	});
+}
+
+/**
+ * A loopback reverse proxy in front of the upstream's token endpoint (the upstream itself cannot
+ * delay an answer). It passes requests through byte for byte, except that it can hold one refresh
+ * so a test can act while a Tether process is "mid-refresh".
+ */
+export async function startTokenProxy(target: string): Promise<TokenProxy> {
+	const upstream = new URL(target);
+	const forwardedRefreshes: number[] = [];
+	let dropped = 0;
+	let waiting: ((held: HeldRequest) => void) | undefined;
+
+	function forward(req: IncomingMessage, res: ServerResponse, body: Buffer) {
+		const headers = { ...req.headers, host: upstream.host };
+		const outgoing = request(
+			upstream,
+			{ method: req.method, headers },
+			(answer) => {
+				res.writeHead(answer.statusCode ?? 502, answer.headers);
+				answer.pipe(res);
+			},
+		);
+		outgoing.on("error", () => res.destroy());
+		outgoing.end(body);
+	}
+
+	const server = createServer((req, res) => {
+		void readBody(req).then(
+			(body) => {
+				const grantType =
+					new URLSearchParams(body.toString("utf8")).get("grant_type") ?? "";
+				const hold = waiting;
+				if (grantType !== "refresh_token" || hold === undefined) {
+					if (grantType === "refresh_token")
+						forwardedRefreshes.push(Date.now());
+					forward(req, res, body);
+					return;
+				}
+				waiting = undefined;
+				let settled = false;
+				const callerGone = new Promise<void>((done) => {
+					res.once("close", () => done());
+				});
+				hold({
+					grantType,
+					heldAt: Date.now(),
+					callerGone,
+					forward() {
+						if (settled) return;
+						settled = true;
+						forwardedRefreshes.push(Date.now());
+						forward(req, res, body);
+					},
+					drop() {
+						if (settled) return;
+						settled = true;
+						dropped += 1;
+						res.destroy();
+					},
+				});
+			},
+			() => res.destroy(),
+		);
+	});
+	await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+	const { port } = server.address() as AddressInfo;
+
+	return {
+		url: `http://127.0.0.1:${port}${upstream.pathname}`,
+		get forwardedRefreshes() {
+			return forwardedRefreshes;
+		},
+		get dropped() {
+			return dropped;
+		},
+		holdNextRefresh() {
+			if (waiting !== undefined)
+				throw new Error("already waiting to hold a refresh");
+			return new Promise((done) => {
+				waiting = done;
+			});
+		},
+		close: () =>
+			new Promise<void>((done) => {
+				server.close(() => done());
+				server.closeAllConnections();
+			}),
+	};
+}
