@@ -14,11 +14,13 @@ import {
 	appUrl,
 	createBrowser,
 	databases,
+	faultProvider,
 	postgresSkipReason,
 	type SessionBody,
 	secretKey,
 	startTestTether,
 	type TestTether,
+	upstreamProvider,
 } from "./harness.ts";
 
 const adminSecret = `adm_${"k".repeat(40)}`;
@@ -872,25 +874,8 @@ describe("provider health and forced refresh against a failing provider", () => 
 			now: () => Date.now() + clock,
 			config: { adminSecret, refreshMarginSeconds: 1 },
 			providers: (upstream) => [
-				{
-					id: "upstream",
-					type: "oidc",
-					issuer: upstream.issuer,
-					clientId: upstream.clientId,
-					clientSecret: upstream.clientSecret,
-				},
-				{
-					id: "flaky",
-					type: "oauth2",
-					clientId: fault.clientId,
-					clientSecret: fault.clientSecret,
-					authorizationEndpoint: fault.endpoints.authorizationEndpoint,
-					tokenEndpoint: fault.endpoints.tokenEndpoint,
-					userinfoEndpoint: fault.endpoints.userinfoEndpoint,
-					revocationEndpoint: fault.endpoints.revocationEndpoint,
-					scopes: ["read"],
-					providerTimeoutSeconds: 1,
-				},
+				upstreamProvider(upstream),
+				faultProvider(fault, "flaky"),
 			],
 		});
 		tether.provider = "flaky";

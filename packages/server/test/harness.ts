@@ -3,6 +3,7 @@ import type { FetchFn } from "@tether/oauth";
 import {
 	authorize,
 	createCookieJar,
+	type FaultProvider,
 	startUpstream,
 	type Upstream,
 	type UpstreamOptions,
@@ -203,6 +204,42 @@ export async function startTestTether(
 			await upstream.close();
 			await db.drop();
 		},
+	};
+}
+
+/** The real upstream as an `oidc` provider config (id `upstream` unless given). */
+export function upstreamProvider(
+	upstream: Upstream,
+	id = "upstream",
+): ProviderConfig {
+	return {
+		id,
+		type: "oidc",
+		issuer: upstream.issuer,
+		clientId: upstream.clientId,
+		clientSecret: upstream.clientSecret,
+	};
+}
+
+/**
+ * The fault-injecting provider as a generic `oauth2` config: explicit endpoints, a 1-second
+ * timeout so hangs end quickly, and the `read` scope.
+ */
+export function faultProvider(
+	fault: FaultProvider,
+	id: string,
+): ProviderConfig {
+	return {
+		id,
+		type: "oauth2",
+		clientId: fault.clientId,
+		clientSecret: fault.clientSecret,
+		authorizationEndpoint: fault.endpoints.authorizationEndpoint,
+		tokenEndpoint: fault.endpoints.tokenEndpoint,
+		userinfoEndpoint: fault.endpoints.userinfoEndpoint,
+		revocationEndpoint: fault.endpoints.revocationEndpoint,
+		scopes: ["read"],
+		providerTimeoutSeconds: 1,
 	};
 }
 

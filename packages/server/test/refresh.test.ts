@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
 	api,
 	createBrowser,
+	faultProvider,
 	type SessionBody,
 	secretKey,
 	startTestTether,
 	type TestTether,
+	upstreamProvider,
 } from "./harness.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -167,25 +169,8 @@ describe("refresh against a failing provider: nothing is lost", () => {
 			now: () => Date.now() + clock,
 			config: { refreshMarginSeconds: 1 },
 			providers: (upstream) => [
-				{
-					id: "upstream",
-					type: "oidc",
-					issuer: upstream.issuer,
-					clientId: upstream.clientId,
-					clientSecret: upstream.clientSecret,
-				},
-				{
-					id: "flaky",
-					type: "oauth2",
-					clientId: fault.clientId,
-					clientSecret: fault.clientSecret,
-					authorizationEndpoint: fault.endpoints.authorizationEndpoint,
-					tokenEndpoint: fault.endpoints.tokenEndpoint,
-					userinfoEndpoint: fault.endpoints.userinfoEndpoint,
-					revocationEndpoint: fault.endpoints.revocationEndpoint,
-					scopes: ["read"],
-					providerTimeoutSeconds: 1,
-				},
+				upstreamProvider(upstream),
+				faultProvider(fault, "flaky"),
 			],
 		});
 		tether.provider = "flaky";

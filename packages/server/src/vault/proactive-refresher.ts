@@ -1,4 +1,5 @@
 import { TetherError } from "../errors.ts";
+import { startBackgroundLoop } from "./background-loop.ts";
 import type { VaultDeps } from "./deps.ts";
 import type { RefreshEngine } from "./refresh-engine.ts";
 
@@ -13,10 +14,6 @@ export function createProactiveRefresher(
 ) {
 	const settings = deps.config.proactiveRefresh;
 	const enabled = options.background && settings.enabled;
-	let timer: NodeJS.Timeout | undefined;
-	let running: Promise<number> | undefined;
-	let stopped = false;
-
 	async function runOnce(): Promise<number> {
 		const now = deps.now();
 		const margin = deps.config.refreshMarginSeconds * 1000;
@@ -49,34 +46,13 @@ export function createProactiveRefresher(
 		return refreshed;
 	}
 
-	function schedule() {
-		if (stopped || !enabled) return;
-		// ±20 % jitter keeps processes started together from polling in lockstep.
-		const delay = settings.intervalSeconds * 1000 * (0.8 + Math.random() * 0.4);
-		timer = setTimeout(() => {
-			running = runOnce()
-				.catch((error: unknown) => {
-					deps.logger.error(
-						{ err: error instanceof Error ? error.message : String(error) },
-						"proactive refresh pass failed",
-					);
-					return 0;
-				})
-				.finally(() => {
-					running = undefined;
-					schedule();
-				});
-		}, delay);
-		timer.unref();
-	}
-	schedule();
-
-	return {
-		runOnce,
-		async stop() {
-			stopped = true;
-			if (timer !== undefined) clearTimeout(timer);
-			await running;
-		},
-	};
+	return startBackgroundLoop({
+		name: "proactive refresh",
+		enabled,
+		delayMs: () =>
+			// ±20 % jitter keeps processes started together from polling in lockstep.
+			settings.intervalSeconds * 1000 * (0.8 + Math.random() * 0.4),
+		pass: runOnce,
+		logger: deps.logger,
+	});
 }

@@ -1,6 +1,7 @@
 import { revokeToken, sendRequest } from "@tether/oauth";
 import { decrypt } from "../crypto/index.ts";
 import type { RevocationRow } from "../store/index.ts";
+import { startBackgroundLoop } from "./background-loop.ts";
 import type { VaultDeps } from "./deps.ts";
 
 const pollMs = 2_000;
@@ -85,10 +86,6 @@ export function createRevocationWorker(
 	deps: VaultDeps,
 	options: { background: boolean },
 ) {
-	let timer: NodeJS.Timeout | undefined;
-	let running: Promise<number> | undefined;
-	let stopped = false;
-
 	async function runOnce(): Promise<number> {
 		const now = deps.now();
 		const rows = await deps.store.claimRevocations({
@@ -146,35 +143,11 @@ export function createRevocationWorker(
 		return done;
 	}
 
-	function schedule() {
-		if (stopped || !options.background) return;
-		timer = setTimeout(
-			() => {
-				running = runOnce()
-					.catch((error: unknown) => {
-						deps.logger.error(
-							{ err: error instanceof Error ? error.message : String(error) },
-							"revocation pass failed",
-						);
-						return 0;
-					})
-					.finally(() => {
-						running = undefined;
-						schedule();
-					});
-			},
-			pollMs + Math.random() * 500,
-		);
-		timer.unref();
-	}
-	schedule();
-
-	return {
-		runOnce,
-		async stop() {
-			stopped = true;
-			if (timer !== undefined) clearTimeout(timer);
-			await running;
-		},
-	};
+	return startBackgroundLoop({
+		name: "revocation",
+		enabled: options.background,
+		delayMs: () => pollMs + Math.random() * 500,
+		pass: runOnce,
+		logger: deps.logger,
+	});
 }

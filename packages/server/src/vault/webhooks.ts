@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { sendRequest } from "@tether/oauth";
 import type { WebhookConfig } from "../config/schema.ts";
 import type { EventRow } from "../store/index.ts";
+import { startBackgroundLoop } from "./background-loop.ts";
 import type { VaultDeps } from "./deps.ts";
 
 const pollMs = 1_000;
@@ -83,10 +84,6 @@ export function createWebhookWorker(
 	options: { background: boolean },
 ) {
 	const hooks = deps.config.webhooks;
-	let timer: NodeJS.Timeout | undefined;
-	let running: Promise<number> | undefined;
-	let stopped = false;
-
 	async function runOnce(): Promise<number> {
 		const now = deps.now();
 		const events = await deps.store.claimEvents({
@@ -129,35 +126,11 @@ export function createWebhookWorker(
 		return delivered;
 	}
 
-	function schedule() {
-		if (stopped || !options.background) return;
-		timer = setTimeout(
-			() => {
-				running = runOnce()
-					.catch((error: unknown) => {
-						deps.logger.error(
-							{ err: error instanceof Error ? error.message : String(error) },
-							"webhook pass failed",
-						);
-						return 0;
-					})
-					.finally(() => {
-						running = undefined;
-						schedule();
-					});
-			},
-			pollMs + Math.random() * 250,
-		);
-		timer.unref();
-	}
-	schedule();
-
-	return {
-		runOnce,
-		async stop() {
-			stopped = true;
-			if (timer !== undefined) clearTimeout(timer);
-			await running;
-		},
-	};
+	return startBackgroundLoop({
+		name: "webhook delivery",
+		enabled: options.background,
+		delayMs: () => pollMs + Math.random() * 250,
+		pass: runOnce,
+		logger: deps.logger,
+	});
 }
