@@ -6,6 +6,7 @@ export default defineConfig({
 			"packages/*/src/**/*.test.ts",
 			"packages/*/test/**/*.test.ts",
 			"apps/*/src/**/*.test.ts",
+			"apps/*/test/**/*.test.ts",
 			"e2e/**/*.test.ts",
 		],
 		exclude: ["**/node_modules/**", "e2e/**/*.slow.test.ts"],

@@ -1,4 +1,5 @@
 import { createLogger, createServer, listen, loadConfig } from "@tether/server";
+import { createWebHandler } from "@tether/web";
 import type { CliIo } from "../io.ts";
 
 /** How long in-flight requests get to finish after SIGTERM/SIGINT before the process exits. */
@@ -12,6 +13,15 @@ export async function start(io: CliIo): Promise<number> {
 		warn: (message) => logger.warn(message),
 	});
 	const tether = await createServer({ config, logger, cwd: io.cwd });
+	// The demo (development) and the dashboard (development, or production with an adminSecret),
+	// after the API routes; the pages are bundled on their first request.
+	const web = createWebHandler({
+		mode: config.mode,
+		dashboard:
+			config.mode === "development" || config.adminSecret !== undefined,
+	});
+	for (const path of web.paths)
+		tether.app.get(path, (c) => web.fetch(c.req.raw));
 	const port = Number(io.env.PORT ?? "3000");
 	// Development listens on loopback only; production on every interface unless HOST says otherwise.
 	const hostname =

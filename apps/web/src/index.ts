@@ -1,0 +1,5 @@
+export {
+	createWebHandler,
+	type WebHandler,
+	type WebHandlerOptions,
+} from "./web-handler.ts";
