@@ -1,10 +1,12 @@
+import { randomUUID } from "node:crypto";
 import {
 	createServer,
 	type IncomingMessage,
 	type ServerResponse,
 } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { getRequestListener } from "@hono/node-server";
+import type { ErrorBody } from "@tether/api";
 import type { App } from "./app.ts";
 
 export interface Listener {
@@ -43,17 +45,21 @@ export async function listen(
 		developmentProvider !== undefined && developmentProvider.mountPath !== ""
 			? developmentProvider
 			: undefined;
-	const server = createServer(
-		mounted === undefined
-			? serveApp
-			: (req, res) => {
-					if (isUnder(req.url ?? "/", mounted.mountPath)) {
-						mounted.handler(req, res);
-						return;
-					}
-					void serveApp(req, res);
-				},
-	);
+	const server = createServer((req, res) => {
+		const url = req.url ?? "/";
+		// `OPTIONS *` and absolute-form targets are valid HTTP but name no path of ours.
+		if (!url.startsWith("/")) {
+			res.writeHead(400, jsonErrorHeaders(invalidTarget));
+			res.end(invalidTarget);
+			return;
+		}
+		if (mounted !== undefined && isUnder(url, mounted.mountPath)) {
+			mounted.handler(req, res);
+			return;
+		}
+		void serveApp(req, res);
+	});
+	server.on("clientError", answerParserError);
 	await new Promise<void>((resolve, reject) => {
 		server.once("listening", resolve);
 		server.once("error", reject);
@@ -67,5 +73,57 @@ export async function listen(
 				server.close((error) => (error ? reject(error) : resolve()));
 				server.closeIdleConnections();
 			}),
+	};
+}
+
+/**
+ * Node's HTTP parser refuses some requests before the app sees them (oversized headers, broken
+ * request lines). Its default answer is a bare status line; this one keeps the promise that every
+ * error is JSON with a code and a request id, and says nothing about the parser's internals.
+ */
+function answerParserError(error: Error & { code?: string }, socket: Socket) {
+	if (error.code === "ECONNRESET" || !socket.writable) {
+		socket.destroy();
+		return;
+	}
+	const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+	const json = tooLarge ? headersTooLarge : notHttp;
+	const head = Object.entries(jsonErrorHeaders(json)).map(
+		([name, value]) => `${name}: ${value}`,
+	);
+	socket.end(
+		[
+			`HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}`,
+			...head,
+			"Connection: close",
+			"",
+			json,
+		].join("\r\n"),
+	);
+}
+
+function errorJson(body: ErrorBody): string {
+	return JSON.stringify(body);
+}
+
+const invalidTarget = errorJson({
+	code: "INVALID_REQUEST",
+	message: "The request target must be a path.",
+});
+const notHttp = errorJson({
+	code: "INVALID_REQUEST",
+	message: "The request is not valid HTTP.",
+});
+const headersTooLarge = errorJson({
+	code: "REQUEST_HEADERS_TOO_LARGE",
+	message: "The request's headers are too large.",
+});
+
+function jsonErrorHeaders(json: string): Record<string, string> {
+	return {
+		"Content-Type": "application/json; charset=utf-8",
+		"Content-Length": String(Buffer.byteLength(json)),
+		"X-Request-Id": randomUUID(),
+		"Cache-Control": "no-store",
 	};
 }
