@@ -22,6 +22,7 @@ const secretFields = [
 	"codeVerifier",
 	"code_verifier",
 	"clientSecret",
+	"privateKey",
 	"client_secret",
 	"secretKey",
 	"encryptionKeys",

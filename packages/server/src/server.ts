@@ -80,7 +80,7 @@ export async function createServer(
 	const fetchFn: FetchFn =
 		input.fetch ?? ((request) => globalThis.fetch(request));
 	const keyRing = createKeyRing(config.encryptionKeys);
-	const providers = createProviderRegistry({ config, fetch: fetchFn });
+	const providers = createProviderRegistry({ config, fetch: fetchFn, now });
 	const developmentProvider = config.developmentProvider
 		? await startDevelopmentProvider(config, logger, input.cwd)
 		: undefined;

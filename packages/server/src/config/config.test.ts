@@ -141,6 +141,37 @@ describe("config", () => {
 		expect(config.secretKeys).toEqual([secretKey]);
 	});
 
+	it("takes provider secrets from TETHER_PROVIDER_<ID>_… over the file", () => {
+		const config = parseConfig(
+			production({
+				providers: [
+					{ id: "github-work", type: "github", clientId: "id" },
+					{
+						id: "apple",
+						type: "apple",
+						clientId: "com.example.web",
+						clientSecretJwt: { teamId: "T", keyId: "K", privateKey: "file" },
+					},
+					{ id: "google", type: "google", clientId: "id", clientSecret: "s" },
+				],
+			}),
+			{
+				TETHER_PROVIDER_GITHUB_WORK_CLIENT_SECRET: "from-env",
+				TETHER_PROVIDER_APPLE_PRIVATE_KEY: "pem-from-env",
+			},
+		);
+		expect(config.providers.map((p) => p.clientSecret)).toEqual([
+			"from-env",
+			undefined,
+			"s",
+		]);
+		expect(config.providers[1]?.clientSecretJwt).toEqual({
+			teamId: "T",
+			keyId: "K",
+			privateKey: "pem-from-env",
+		});
+	});
+
 	it("takes an admin secret (long enough in production) and keeps metrics private by default", () => {
 		const strong = "s".repeat(32);
 		expect(parseConfig(production())).toMatchObject({

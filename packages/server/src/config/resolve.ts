@@ -66,13 +66,40 @@ export function applyEnvironment(
 		refreshMarginSeconds: file.refreshMarginSeconds,
 		providerTimeoutSeconds: file.providerTimeoutSeconds,
 		developmentProvider: file.developmentProvider ?? mode === "development",
-		providers: file.providers,
+		providers: file.providers.map((provider) =>
+			withProviderSecrets(provider, env),
+		),
 		webhooks: file.webhooks,
 		proactiveRefresh: file.proactiveRefresh,
 		rateLimits: file.rateLimits,
 		trustProxy: file.trustProxy,
 		...adminSecretOf(env.TETHER_ADMIN_SECRET ?? file.adminSecret),
 		metrics: file.metrics,
+	};
+}
+
+/** The environment variable prefix of one provider's secrets: `TETHER_PROVIDER_GITHUB_WORK_`. */
+export function providerEnvPrefix(id: string): string {
+	return `TETHER_PROVIDER_${id.toUpperCase().replace(/-/g, "_")}_`;
+}
+
+function withProviderSecrets(
+	provider: ProviderConfig,
+	env: Record<string, string | undefined>,
+): ProviderConfig {
+	const prefix = providerEnvPrefix(provider.id);
+	const clientSecret = env[`${prefix}CLIENT_SECRET`];
+	const privateKey = env[`${prefix}PRIVATE_KEY`];
+	return {
+		...provider,
+		...(clientSecret === undefined || clientSecret === ""
+			? {}
+			: { clientSecret }),
+		...(provider.clientSecretJwt === undefined ||
+		privateKey === undefined ||
+		privateKey === ""
+			? {}
+			: { clientSecretJwt: { ...provider.clientSecretJwt, privateKey } }),
 	};
 }
 

@@ -19,7 +19,21 @@ export const providerConfigSchema = z
 		/** A catalog entry (`google`, `github`, …), or `oidc` (discovery) / `oauth2` (explicit endpoints). */
 		type: z.string().min(1),
 		clientId: z.string().min(1),
+		/** Also `TETHER_PROVIDER_<ID>_CLIENT_SECRET` (id upper-cased, `-` as `_`), which wins. */
 		clientSecret: z.string().min(1).optional(),
+		/**
+		 * For providers whose client secret is a JWT signed with the developer's key (Apple): Tether
+		 * signs a short-lived one itself. `privateKey` is the PKCS#8 PEM (Apple's `.p8` file); also
+		 * `TETHER_PROVIDER_<ID>_PRIVATE_KEY`, which wins.
+		 */
+		clientSecretJwt: z
+			.object({
+				teamId: z.string().min(1),
+				keyId: z.string().min(1),
+				privateKey: z.string().min(1).optional(),
+			})
+			.strict()
+			.optional(),
 		/** Scopes requested on every sign-in with this provider. Default: the catalog entry's. */
 		scopes: z.array(z.string().min(1)).optional(),
 		/** `oidc`: the issuer whose discovery document describes the endpoints. */

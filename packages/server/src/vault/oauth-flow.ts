@@ -262,13 +262,7 @@ export async function finishFlow(
 	const tokenResult = await exchangeAuthorizationCode(
 		{
 			endpoints,
-			client: {
-				clientId: provider.clientId,
-				...(provider.clientSecret === undefined
-					? {}
-					: { clientSecret: provider.clientSecret }),
-				authMethod: provider.entry.clientAuth,
-			},
+			client: provider.credentials(),
 			code: response.code,
 			redirectUri: provider.redirectUri,
 			...(provider.entry.pkce ? { codeVerifier } : {}),

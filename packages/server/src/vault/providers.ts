@@ -1,5 +1,6 @@
 import {
 	type CatalogEntry,
+	type ClientCredentials,
 	createRemoteJwks,
 	discover,
 	type FetchFn,
@@ -14,13 +15,15 @@ import {
 	type TetherConfig,
 } from "../config/index.ts";
 import { TetherError } from "../errors.ts";
+import { createClientCredentials } from "./client-credentials.ts";
 
 /** A configured provider joined with its catalog entry: everything a flow or refresh needs. */
 export interface RuntimeProvider {
 	id: string;
 	entry: CatalogEntry;
 	clientId: string;
-	clientSecret: string | undefined;
+	/** What to present at the token and revocation endpoints (a signed JWT is renewed as it ages). */
+	credentials(): ClientCredentials;
 	/** Configured scopes, else the catalog's defaults. */
 	scopes: string[];
 	params: Record<string, string>;
@@ -77,6 +80,7 @@ function createRuntimeProvider(
 	index: number,
 	tether: TetherConfig,
 	fetchFn: FetchFn,
+	now: () => number,
 ): RuntimeProvider {
 	const entry = getCatalogEntry(config.type);
 	if (entry === undefined) {
@@ -133,7 +137,13 @@ function createRuntimeProvider(
 		id: config.id,
 		entry,
 		clientId: config.clientId,
-		clientSecret: config.clientSecret,
+		credentials: createClientCredentials({
+			config,
+			index,
+			entry,
+			audience: issuer,
+			now,
+		}),
 		scopes: config.scopes ?? entry.defaultScopes,
 		params: config.params ?? {},
 		redirectUri: `${tether.baseUrl}/v1/signin/provider/${config.id}/callback`,
@@ -187,10 +197,13 @@ export function createProviderRegistry(input: {
 	config: TetherConfig;
 	providers?: ProviderConfig[];
 	fetch: FetchFn;
+	/** Default `Date.now`. */
+	now?: () => number;
 }): ProviderRegistry {
+	const now = input.now ?? Date.now;
 	const list = (input.providers ?? input.config.providers).map(
 		(provider, index) =>
-			createRuntimeProvider(provider, index, input.config, input.fetch),
+			createRuntimeProvider(provider, index, input.config, input.fetch, now),
 	);
 	const byId = new Map(list.map((provider) => [provider.id, provider]));
 	return {

@@ -221,13 +221,7 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 		const result = await refreshTokens(
 			{
 				endpoints,
-				client: {
-					clientId: provider.clientId,
-					...(provider.clientSecret === undefined
-						? {}
-						: { clientSecret: provider.clientSecret }),
-					authMethod: provider.entry.clientAuth,
-				},
+				client: provider.credentials(),
 				refreshToken,
 			},
 			{

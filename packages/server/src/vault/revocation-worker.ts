@@ -31,22 +31,16 @@ async function revokeOne(
 		rowId: row.id,
 		field: "token_enc",
 	});
-	const client = {
-		clientId: provider.clientId,
-		...(provider.clientSecret === undefined
-			? {}
-			: { clientSecret: provider.clientSecret }),
-		authMethod: provider.entry.clientAuth,
-	};
+	const client = provider.credentials();
 	const method = provider.entry.revocation;
 	if (method.method === "none") return { outcome: "drop" };
 	if (method.method === "custom") {
 		const request = method.build({
 			token,
-			clientId: provider.clientId,
-			...(provider.clientSecret === undefined
+			clientId: client.clientId,
+			...(client.clientSecret === undefined
 				? {}
-				: { clientSecret: provider.clientSecret }),
+				: { clientSecret: client.clientSecret }),
 		});
 		const outcome = await sendRequest(request, {
 			fetch: deps.fetch,
