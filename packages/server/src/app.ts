@@ -10,6 +10,7 @@ import type { Metrics } from "./metrics/index.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { connectedAccountRoutes } from "./routes/connected-accounts.ts";
 import type { RouteDeps } from "./routes/deps.ts";
+import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jwksRoutes } from "./routes/jwks.ts";
 import { linkRoutes } from "./routes/link.ts";
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps) {
 	app.route("/", userRoutes(deps));
 	app.route("/", connectedAccountRoutes(deps));
 	app.route("/", linkRoutes(deps));
+	app.route("/", docsRoutes(app));
 
 	app.openAPIRegistry.registerComponent("securitySchemes", "session", {
 		type: "http",
