@@ -125,4 +125,40 @@ describe("validateIdToken", () => {
 			problem: "malformed",
 		});
 	});
+
+	it("checks a multi-tenant issuer against the token's own tenant", async () => {
+		const template = "https://login.example.test/{tenantid}/v2.0";
+		const tenant = "9188040d-6c67-4c5b-b112-36a304b66dad";
+		const check = async (claims: JWTPayload) =>
+			validateIdToken({
+				idToken: await sign(claims),
+				issuer: { template },
+				clientId,
+				jwks,
+				now: () => issuedAt,
+			});
+		const ok = await check({
+			iss: `https://login.example.test/${tenant}/v2.0`,
+			tid: tenant,
+		});
+		expect(ok.ok).toBe(true);
+		for (const claims of [
+			// another tenant's issuer with this tenant's id
+			{
+				iss: "https://login.example.test/00000000-0000-0000-0000-000000000000/v2.0",
+				tid: tenant,
+			},
+			// no tenant id, the template itself, or a tid that is not a GUID
+			{ iss: `https://login.example.test/${tenant}/v2.0` },
+			{ iss: template, tid: "{tenantid}" },
+			{ iss: "https://login.example.test/x/v2.0", tid: "x" },
+		]) {
+			const result = await check(claims);
+			expect(result).toMatchObject({
+				ok: false,
+				problem: "claim_invalid",
+				claim: "iss",
+			});
+		}
+	});
 });

@@ -32,8 +32,12 @@ export function createRemoteJwks(
 
 export interface IdTokenValidationInput {
 	idToken: string;
-	/** Expected `iss`, exactly (OIDC Core §3.1.3.7 step 2). */
-	issuer: string;
+	/**
+	 * Expected `iss`, exactly (OIDC Core §3.1.3.7 step 2). A multi-tenant authority (Microsoft's
+	 * `common`) gives a template instead: `{tenantid}` stands for the token's own `tid` claim, so
+	 * each tenant's tokens must carry that tenant's issuer.
+	 */
+	issuer: string | { template: string };
 	/** Our client id: must be in `aud`, and equal `azp` when present (steps 3-5). */
 	clientId: string;
 	jwks: JWTVerifyGetKey;
@@ -106,7 +110,7 @@ export async function validateIdToken(
 	let payload: JWTPayload;
 	try {
 		({ payload } = await jwtVerify(input.idToken, input.jwks, {
-			issuer: input.issuer,
+			...(typeof input.issuer === "string" ? { issuer: input.issuer } : {}),
 			audience: input.clientId,
 			currentDate: input.now?.() ?? new Date(),
 			clockTolerance: input.clockToleranceSeconds ?? 30,
@@ -124,6 +128,16 @@ export async function validateIdToken(
 		};
 	}
 
+	if (typeof input.issuer !== "string") {
+		const { tid } = payload;
+		// A tenant id is a GUID; anything else could smuggle text into the expected issuer.
+		const tenantOk = typeof tid === "string" && /^[0-9a-f-]{36}$/i.test(tid);
+		if (
+			!tenantOk ||
+			payload.iss !== input.issuer.template.replace("{tenantid}", tid)
+		)
+			return invalidClaim("iss", "iss is not the issuer of the token's tenant");
+	}
 	const { sub, azp, nonce } = payload;
 	if (typeof sub !== "string" || sub === "") {
 		return invalidClaim("sub", "sub must be a non-empty string");

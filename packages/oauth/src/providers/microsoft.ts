@@ -9,7 +9,7 @@ const graphPrefix = "https://graph.microsoft.com/";
  * Endpoints default to the multi-tenant `common` authority. Its discovery document
  * (https://login.microsoftonline.com/common/v2.0) names the issuer with a literal `{tenantid}`,
  * which never equals the `iss` of a real ID token; that is why there is no fixed `issuer` and
- * `issuerTemplate` stands in for it. For a single tenant, the config sets `issuer` to
+ * `issuerTemplate` stands in for it: each ID token must carry the issuer of its own `tid`. For a single tenant, the config sets `issuer` to
  * `https://login.microsoftonline.com/<tenant-id>/v2.0`, and that tenant's authorization and
  * token endpoints so that other tenants are turned away before they consent.
  *

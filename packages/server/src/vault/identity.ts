@@ -53,7 +53,7 @@ export async function readIdentity(input: {
 	const endpoints = await provider.endpoints();
 
 	if (entry.protocol === "oidc") {
-		if (tokens.idToken === undefined || provider.issuer === undefined) {
+		if (tokens.idToken === undefined || provider.idTokenIssuer === undefined) {
 			throw new TetherError(
 				"INVALID_REQUEST",
 				"The provider sent no ID token.",
@@ -64,7 +64,7 @@ export async function readIdentity(input: {
 		}
 		const result = await validateIdToken({
 			idToken: tokens.idToken,
-			issuer: provider.issuer,
+			issuer: provider.idTokenIssuer,
 			clientId: provider.clientId,
 			jwks: await provider.jwks(),
 			...(input.nonce === null ? {} : { nonce: input.nonce }),

@@ -28,8 +28,10 @@ export interface RuntimeProvider {
 	scopes: string[];
 	params: Record<string, string>;
 	redirectUri: string;
-	/** The issuer ID tokens must carry (OIDC entries). */
+	/** The issuer of discovery and RFC 9207 checks; absent for multi-tenant authorities. */
 	issuer: string | undefined;
+	/** What ID tokens' `iss` must be (OIDC entries): the issuer, or the entry's tenant template. */
+	idTokenIssuer: string | { template: string } | undefined;
 	timeoutMs: number;
 	refreshMarginMs: number;
 	/** For token-endpoint calls: the network with the entry's quirks applied (headers, odd bodies). */
@@ -95,7 +97,12 @@ function createRuntimeProvider(
 			`providers[${index}]: type "${config.type}" needs "issuer" (discovery) or "authorizationEndpoint" and "tokenEndpoint"`,
 		]);
 	}
-	if (entry.protocol === "oidc" && issuer === undefined) {
+	const idTokenIssuer =
+		issuer ??
+		(entry.issuerTemplate === undefined
+			? undefined
+			: { template: entry.issuerTemplate });
+	if (entry.protocol === "oidc" && idTokenIssuer === undefined) {
 		throw new ConfigError([
 			`providers[${index}].issuer: type "${config.type}" validates ID tokens and needs an issuer`,
 		]);
@@ -148,6 +155,7 @@ function createRuntimeProvider(
 		params: config.params ?? {},
 		redirectUri: `${tether.baseUrl}/v1/signin/provider/${config.id}/callback`,
 		issuer,
+		idTokenIssuer,
 		timeoutMs,
 		refreshMarginMs:
 			(config.refreshMarginSeconds ?? tether.refreshMarginSeconds) * 1000,
