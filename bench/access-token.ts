@@ -2,8 +2,9 @@
  * Access-token path for a fresh token, side by side with a bare node:http server, in one run.
  *
  *   npx tsx bench/access-token.ts [--rounds 5] [--duration 7] [--connections 50] [--warmup 2]
- *                                 [--levels info,warn] [--no-floor] [--only <regex>]
- *                                 [--cpu-prof] [--variant label=/path/to/server/src/index.ts]
+ *                                 [--levels info] [--credentials session,secret] [--no-floor]
+ *                                 [--no-peer] [--only <regex>] [--cpu-prof]
+ *                                 [--variant label=/path/to/server/src/index.ts]
  *
  * Each target is its own child process (a server alone on its event loop); autocannon runs in
  * this process. Rounds alternate the targets (order rotated each round); the summary takes
@@ -11,9 +12,14 @@
  * - `bare-node-http`: node:http, a bearer-header check, a constant JSON of the same bytes as
  *   Tether's answer;
  * - `hono-floor`: the same on Hono + @hono/node-server (what Tether is built on), no Tether code;
- * - Tether (`createServer` + `listen`, SQLite in a temp dir) at each log level, called with a
- *   session JWT (`/me/…`) and with the secret key (`/<user id>/…`); with TETHER_TEST_DATABASE_URL
- *   set, also on PostgreSQL (a fresh schema, first log level only).
+ * - Tether (`createServer` + `listen`, SQLite in a temp dir, rate limits off) at each log level,
+ *   called with a session JWT (`/me/…`) and, with `--credentials session,secret`, with the secret
+ *   key (`/<user id>/…`); with TETHER_TEST_DATABASE_URL set, also on PostgreSQL (a fresh schema,
+ *   first log level only);
+ * - `better-auth` (the peer, `--no-peer` drops it): Better Auth's `POST /api/auth/get-access-token`
+ *   for an account linked through its generic OAuth plugin at the same upstream, on SQLite, its
+ *   rate limit off, with the session cookie its callback set.
+ * Every target answers a fresh token from storage: no request reaches the upstream during a run.
  * `--only` keeps the Tether targets whose name matches. `--cpu-prof` writes each Tether child's
  * V8 CPU profiles into bench/results/profiles/<target>/ (the main thread's file has `.0.` before
  * its sequence number; summarise it with bench/cpu-profile-summary.ts). `--variant` runs the
@@ -45,6 +51,13 @@ import {
 	startTetherProcess,
 	writeResults,
 } from "./lib/common.ts";
+import {
+	betterAuthCallbackUrl,
+	betterAuthSqliteFile,
+	betterAuthTokenRequest,
+	signInBetterAuth,
+	startBetterAuthProcess,
+} from "./lib/peer.ts";
 
 const { values: args } = parseArgs({
 	allowNegative: true,
@@ -52,13 +65,16 @@ const { values: args } = parseArgs({
 		rounds: { type: "string", default: "5" },
 		duration: { type: "string", default: "7" },
 		connections: { type: "string", default: "50" },
-		levels: { type: "string", default: "info,warn" },
+		levels: { type: "string", default: "info" },
+		credentials: { type: "string", default: "session" },
 		warmup: { type: "string", default: "2" },
 		"cpu-prof": { type: "boolean", default: false },
 		/** Keep only the Tether targets whose name matches (the baseline always runs). */
 		only: { type: "string" },
 		/** The framework floor: Hono on @hono/node-server, same route, constant JSON (`--no-floor`). */
 		floor: { type: "boolean", default: true },
+		/** Better Auth, the peer (`--no-peer`). */
+		peer: { type: "boolean", default: true },
 		/**
 		 * `label=/path/to/packages/server/src/index.ts`, repeatable: the same Tether targets again
 		 * from another copy of the server (see TETHER_BENCH_SERVER in lib/tether-process.ts).
@@ -71,19 +87,37 @@ const duration = Number(args.duration);
 const connections = Number(args.connections);
 const warmup = Number(args.warmup);
 const levels = args.levels.split(",").filter((level) => level !== "");
+const credentials = args.credentials.split(",").filter((c) => c !== "");
 const profileDir = join(resultsDir, "profiles");
 
 interface Target {
 	name: string;
-	/** bare: node:http alone; framework: Hono on @hono/node-server without Tether's code. */
-	kind: "bare" | "framework" | "tether";
-	credential: "bearer" | "session" | "secret";
+	/**
+	 * bare: node:http alone; framework: Hono on @hono/node-server without Tether's code; peer:
+	 * Better Auth.
+	 */
+	kind: "bare" | "framework" | "tether" | "peer";
+	credential: "bearer" | "session" | "secret" | "cookie";
 	database?: DatabaseKind;
 	logLevel?: string;
 	process: ChildHandle;
-	path: string;
-	token: string;
+	request: TargetRequest;
 }
+
+interface TargetRequest {
+	path: string;
+	headers: Record<string, string>;
+	body: string;
+}
+
+const bearerRequest = (path: string, token: string): TargetRequest => ({
+	path,
+	headers: {
+		authorization: `Bearer ${token}`,
+		"content-type": "application/json",
+	},
+	body: "{}",
+});
 
 interface Sample {
 	round: number;
@@ -107,16 +141,13 @@ function load(target: Target, seconds: number): Promise<Result> {
 	return new Promise((resolve, reject) => {
 		autocannon(
 			{
-				url: `http://127.0.0.1:${target.process.port}${target.path}`,
+				url: `http://127.0.0.1:${target.process.port}${target.request.path}`,
 				connections,
 				duration: seconds,
 				pipelining: 1,
 				method: "POST",
-				headers: {
-					authorization: `Bearer ${target.token}`,
-					"content-type": "application/json",
-				},
-				body: "{}",
+				headers: target.request.headers,
+				body: target.request.body,
 			},
 			(error, result) => (error ? reject(error) : resolve(result)),
 		);
@@ -155,14 +186,11 @@ async function measure(target: Target, round: number): Promise<Sample> {
 
 async function call(target: Target): Promise<{ status: number; text: string }> {
 	const response = await fetch(
-		`http://127.0.0.1:${target.process.port}${target.path}`,
+		`http://127.0.0.1:${target.process.port}${target.request.path}`,
 		{
 			method: "POST",
-			headers: {
-				authorization: `Bearer ${target.token}`,
-				"content-type": "application/json",
-			},
-			body: "{}",
+			headers: target.request.headers,
+			body: target.request.body,
 		},
 	);
 	return { status: response.status, text: await response.text() };
@@ -217,9 +245,9 @@ try {
 				database: db.url,
 				...(db.schema === undefined ? {} : { schema: db.schema }),
 				logLevel: setup.logLevel,
-				// One user calls as fast as it can here, far past the per-user budget (1,200 a minute):
-				// the limiter still runs on every request, with a budget it never reaches.
-				rateLimits: { api: { requests: 1_000_000_000, perSeconds: 1 } },
+				// One user calls as fast as it can here, far past any per-user budget; the peer's rate
+				// limit is off too.
+				rateLimits: false,
 				upstream: {
 					issuer: upstream.issuer,
 					clientId: upstream.clientId,
@@ -252,22 +280,26 @@ try {
 			logLevel: setup.logLevel,
 			process: child,
 		};
-		targets.push(
-			{
+		if (credentials.includes("session"))
+			targets.push({
 				...common,
 				name: `${label}-session`,
 				credential: "session",
-				path: accessTokenPath("me", account),
-				token: session.accessToken,
-			},
-			{
+				request: bearerRequest(
+					accessTokenPath("me", account),
+					session.accessToken,
+				),
+			});
+		if (credentials.includes("secret"))
+			targets.push({
 				...common,
 				name: `${label}-secret`,
 				credential: "secret",
-				path: accessTokenPath(session.userId, account),
-				token: secretKey,
-			},
-		);
+				request: bearerRequest(
+					accessTokenPath(session.userId, account),
+					secretKey,
+				),
+			});
 		sampleToken = session.accessToken;
 	}
 
@@ -299,8 +331,7 @@ try {
 		kind: "bare",
 		credential: "bearer",
 		process: bare,
-		path: "/v1/token",
-		token: sampleToken,
+		request: bearerRequest("/v1/token", sampleToken),
 	});
 
 	if (args.floor) {
@@ -315,9 +346,42 @@ try {
 			kind: "framework",
 			credential: "bearer",
 			process: floor,
-			path: template?.path ?? accessTokenPath("me", "bench0"),
-			token: sampleToken,
+			request: bearerRequest(
+				template?.request.path ?? accessTokenPath("me", "bench0"),
+				sampleToken,
+			),
 		});
+	}
+
+	if (args.peer) {
+		const port = await freePort();
+		const baseUrl = `http://127.0.0.1:${port}`;
+		await upstream.addRedirectUri(betterAuthCallbackUrl(baseUrl));
+		const peer = await startBetterAuthProcess({
+			port,
+			baseUrl,
+			sqliteFile: betterAuthSqliteFile(),
+			migrate: true,
+			upstream: {
+				issuer: upstream.issuer,
+				clientId: upstream.clientId,
+				clientSecret: upstream.clientSecret,
+			},
+		});
+		children.push(peer);
+		const session = await signInBetterAuth(baseUrl, "bench-peer");
+		const target: Target = {
+			name: "better-auth",
+			kind: "peer",
+			credential: "cookie",
+			database: "sqlite",
+			process: peer,
+			request: betterAuthTokenRequest(baseUrl, session),
+		};
+		const answer = await call(target);
+		if (answer.status !== 200)
+			throw new Error(`better-auth answered ${answer.status}: ${answer.text}`);
+		targets.push(target);
 	}
 
 	console.log(
@@ -399,7 +463,10 @@ try {
 			pipelining: 1,
 			loadGenerator: "autocannon 8 (in the parent process)",
 			body: "{}",
-			rateLimits: "api budget raised to 1e9/s (the limiter runs, never trips)",
+			rateLimits:
+				"off (Tether: rateLimits false; Better Auth: rateLimit.enabled false)",
+			credentials,
+			peer: args.peer ? "better-auth (SQLite, generic OAuth)" : null,
 			cpuProfile: args["cpu-prof"],
 			only: args.only ?? null,
 			variants: args.variant ?? [],
