@@ -55,6 +55,8 @@ export async function startTetherProcess(input: {
 	port: number;
 	env?: Record<string, string>;
 	startTimeoutMs?: number;
+	/** Sees every line the process writes, beyond the kept tail (e.g. to sweep logs for secrets). */
+	onLine?: (line: string) => void;
 }): Promise<TetherProcess> {
 	installExitHook();
 	const child = spawn(process.execPath, [bin, "start"], {
@@ -86,6 +88,7 @@ export async function startTetherProcess(input: {
 		const parts = text.split("\n");
 		partial = parts.pop() ?? "";
 		for (const line of parts) {
+			input.onLine?.(line);
 			lines.push(line);
 			if (lines.length > tailLines) lines.shift();
 			const msg = /"msg":"([^"]*)"/.exec(line)?.[1];

@@ -19,6 +19,23 @@ export interface HeldRequest {
 	drop(): void;
 }
 
+/** One token-endpoint round trip as the proxy saw it. */
+export interface TokenExchange {
+	/** The form body Tether sent (`grant_type`, `code`, `code_verifier`, `refresh_token`, …). */
+	requestBody: string;
+	/** Tether's `Authorization` header (client credentials), if any. */
+	authorization: string | undefined;
+	status: number;
+	/** The upstream's answer body, as received. */
+	answer: string;
+}
+
+/**
+ * Sees every exchange; a string returned replaces the answer Tether gets (a man in the middle
+ * tampering with an ID token, say), `undefined` passes it on unchanged.
+ */
+export type TokenTap = (exchange: TokenExchange) => string | undefined;
+
 export interface TokenProxy {
 	/** The token endpoint to configure in Tether (`tokenEndpoint`). */
 	url: string;
@@ -48,7 +65,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
  * delay an answer). It passes requests through byte for byte, except that it can hold one refresh
  * so a test can act while a Tether process is "mid-refresh".
  */
-export async function startTokenProxy(target: string): Promise<TokenProxy> {
+export async function startTokenProxy(
+	target: string,
+	options: { tap?: TokenTap } = {},
+): Promise<TokenProxy> {
+	const { tap } = options;
 	const upstream = new URL(target);
 	const forwardedRefreshes: number[] = [];
 	let dropped = 0;
@@ -56,12 +77,36 @@ export async function startTokenProxy(target: string): Promise<TokenProxy> {
 
 	function forward(req: IncomingMessage, res: ServerResponse, body: Buffer) {
 		const headers = { ...req.headers, host: upstream.host };
+		// A tap reads the answer: ask for it uncompressed.
+		if (tap !== undefined) delete headers["accept-encoding"];
 		const outgoing = request(
 			upstream,
 			{ method: req.method, headers },
 			(answer) => {
-				res.writeHead(answer.statusCode ?? 502, answer.headers);
-				answer.pipe(res);
+				if (tap === undefined) {
+					res.writeHead(answer.statusCode ?? 502, answer.headers);
+					answer.pipe(res);
+					return;
+				}
+				void readBody(answer).then(
+					(received) => {
+						const status = answer.statusCode ?? 502;
+						const replaced = tap({
+							requestBody: body.toString("utf8"),
+							authorization: req.headers.authorization,
+							status,
+							answer: received.toString("utf8"),
+						});
+						const out =
+							replaced === undefined ? received : Buffer.from(replaced);
+						const headers = { ...answer.headers };
+						delete headers["transfer-encoding"];
+						headers["content-length"] = String(out.length);
+						res.writeHead(status, headers);
+						res.end(out);
+					},
+					() => res.destroy(),
+				);
 			},
 		);
 		outgoing.on("error", () => res.destroy());

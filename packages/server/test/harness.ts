@@ -244,7 +244,9 @@ export function faultProvider(
 }
 
 /** A user agent: Tether's cookies kept between requests, redirects followed by hand. */
-export function createBrowser(tether: TestTether) {
+export function createBrowser(
+	tether: Pick<TestTether, "baseUrl" | "provider">,
+) {
 	const jar = createCookieJar();
 	async function get(url: string, init: RequestInit = {}): Promise<Response> {
 		const target = new URL(url);
@@ -321,7 +323,7 @@ export interface SessionBody {
 
 /** A JSON call to Tether's API; `token` is a session JWT or a secret key. */
 export async function api(
-	tether: TestTether,
+	tether: Pick<TestTether, "baseUrl">,
 	method: string,
 	path: string,
 	options: {
