@@ -118,15 +118,18 @@ export function rawRequest(
 					: typeof request.body === "string"
 						? Buffer.from(request.body, "utf8")
 						: request.body;
+			// A caller's own Host header (a forged one, say) replaces the default.
+			const host = request.headers?.some(
+				([name]) => name.toLowerCase() === "host",
+			)
+				? ""
+				: `Host: 127.0.0.1:${port}\r\n`;
 			const head: Buffer[] = [
 				Buffer.from(`${request.method} `, "latin1"),
 				typeof request.target === "string"
 					? Buffer.from(request.target, "utf8")
 					: request.target,
-				Buffer.from(
-					` HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n`,
-					"latin1",
-				),
+				Buffer.from(` HTTP/1.1\r\n${host}Connection: close\r\n`, "latin1"),
 			];
 			for (const [name, value] of request.headers ?? []) {
 				head.push(
