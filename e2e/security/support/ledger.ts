@@ -209,18 +209,20 @@ export function tapFetch(ledger: Ledger, tether: string): () => void {
 				.clone()
 				.text()
 				.catch(() => "");
+			// An error answer's `code` is an error code, not a secret.
 			if (response.status >= 400) ledger.addErrorAnswer(text);
-			try {
-				// Session answers name the session's tokens; the guide's endpoints, the provider's.
-				ledger.addJson(
-					JSON.parse(text),
-					/\/(callback\/tokens|token\/provider\/|access-token)/.test(url)
-						? "provider"
-						: "session",
-				);
-			} catch {
-				// Not JSON (metrics, redirects).
-			}
+			else
+				try {
+					// Session answers name the session's tokens; the guide's endpoints, the provider's.
+					ledger.addJson(
+						JSON.parse(text),
+						/\/(callback\/tokens|token\/provider\/|access-token)/.test(url)
+							? "provider"
+							: "session",
+					);
+				} catch {
+					// Not JSON (metrics, redirects).
+				}
 		}
 		return response;
 	};
