@@ -38,7 +38,7 @@ describe("ID-token tampering, against a real Tether process", () => {
 		tether = await startSecurityTether({ name: "security-id-token" });
 		const jwks = (await (
 			await fetch(tether.upstream.endpoints.jwksUri)
-		).json()) as { keys: (JsonWebKey & { kid: string })[] };
+		).json()) as { keys: { kid: string; [field: string]: unknown }[] };
 		const key = jwks.keys[0];
 		if (key === undefined) throw new Error("upstream has no keys");
 		upstreamKid = key.kid;
