@@ -4,7 +4,13 @@
  * by the packages.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
+import {
+	mkdirSync,
+	mkdtempSync,
+	openSync,
+	readFileSync,
+	writeFileSync,
+} from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -143,6 +149,10 @@ export interface TetherProcessSpec {
 	/** pino level; the lines go to the child's stdout (a file, see `forkChild`). */
 	logLevel: string;
 	upstream: { issuer: string; clientId: string; clientSecret: string };
+	/** A provider config used as is instead of the `oidc` one built from `upstream` (scale bench). */
+	provider?: Record<string, unknown>;
+	/** Passed to the config as is (default: Tether's). */
+	proactiveRefresh?: unknown;
 	refreshMarginSeconds?: number;
 	/** Passed to the config as is (default: Tether's defaults). */
 	rateLimits?: unknown;
@@ -155,6 +165,8 @@ export interface ChildHandle {
 	port: number;
 	/** The child's CPU time so far (user + system), in microseconds. */
 	cpuMicros(): Promise<number>;
+	/** The child's resident set size now and at its peak (Linux /proc), in bytes. */
+	rssBytes(): { rss: number; peak: number };
 	/** Asks the child to close its server and store, then waits for it to exit. */
 	stop(): Promise<void>;
 }
@@ -202,6 +214,7 @@ export async function forkChild(
 				child.on("message", onMessage);
 				child.send({ cpu: true });
 			}),
+		rssBytes: () => residentBytes(child.pid),
 		stop: () =>
 			new Promise<void>((resolve) => {
 				if (child.exitCode !== null) return resolve();
@@ -213,6 +226,18 @@ export async function forkChild(
 				child.send({ stop: true });
 			}),
 	};
+}
+
+function residentBytes(pid: number | undefined): { rss: number; peak: number } {
+	if (pid === undefined) return { rss: 0, peak: 0 };
+	try {
+		const status = readFileSync(`/proc/${pid}/status`, "utf8");
+		const kib = (name: string) =>
+			Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+		return { rss: kib("VmRSS") * 1024, peak: kib("VmHWM") * 1024 };
+	} catch {
+		return { rss: 0, peak: 0 };
+	}
 }
 
 /** A temp file for a child's log lines. */

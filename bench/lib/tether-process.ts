@@ -35,8 +35,11 @@ try {
 		...(spec.refreshMarginSeconds === undefined
 			? {}
 			: { refreshMarginSeconds: spec.refreshMarginSeconds }),
+		...(spec.proactiveRefresh === undefined
+			? {}
+			: { proactiveRefresh: spec.proactiveRefresh }),
 		providers: [
-			{
+			spec.provider ?? {
 				id: providerId,
 				type: "oidc",
 				issuer: spec.upstream.issuer,
