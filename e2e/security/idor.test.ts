@@ -53,7 +53,7 @@ describe("IDOR on every account route, against a real Tether process", () => {
 		await tether?.close();
 	});
 
-	const accountRoutes = (user: string, account: string) => [
+	const accountRoutes = (user: string, account: string): [string, string][] => [
 		["GET", `/v1/connected-accounts/${user}`],
 		["GET", `/v1/connected-accounts/${user}/upstream/${account}`],
 		["POST", `/v1/connected-accounts/${user}/upstream/${account}/access-token`],
@@ -79,13 +79,13 @@ describe("IDOR on every account route, against a real Tether process", () => {
 			alice.user.id,
 			"idor-alice",
 		).entries()) {
-			const real = await asBob(method ?? "", path ?? "");
+			const real = await asBob(method, path);
 			expect(real.status).toBe(403);
 			expect(real.code).toBe("FORBIDDEN");
 			const [, madeUp] = accountRoutes("usr_nobody0000000000000", "idor-alice")[
 				index
 			] ?? ["", ""];
-			expect(await asBob(method ?? "", madeUp)).toEqual(real);
+			expect(await asBob(method, madeUp)).toEqual(real);
 		}
 	});
 
@@ -102,7 +102,7 @@ describe("IDOR on every account route, against a real Tether process", () => {
 			spell(alice.user.id),
 			"idor-alice",
 		)) {
-			const answer = await asBob(method ?? "", path ?? "");
+			const answer = await asBob(method, path);
 			expect([400, 403, 404]).toContain(answer.status);
 		}
 	});
@@ -111,7 +111,7 @@ describe("IDOR on every account route, against a real Tether process", () => {
 		const routes = accountRoutes("me", "idor-alice").slice(1);
 		const missing = accountRoutes("me", "idor-no-such-account").slice(1);
 		for (const [index, [method, path]] of routes.entries()) {
-			const real = await asBob(method ?? "", path ?? "");
+			const real = await asBob(method, path);
 			expect(real.status).toBe(404);
 			expect(real.code).toBe("CONNECTED_ACCOUNT_NOT_FOUND");
 			const [otherMethod, otherPath] = missing[index] ?? ["", ""];
@@ -121,7 +121,7 @@ describe("IDOR on every account route, against a real Tether process", () => {
 		for (const [method, path] of accountRoutes(bob.user.id, "idor-alice").slice(
 			1,
 		))
-			expect((await asBob(method ?? "", path ?? "")).status).toBe(404);
+			expect((await asBob(method, path)).status).toBe(404);
 	});
 
 	it("refuses Alice's provider refresh token in Bob's session like any garbage token", async () => {
@@ -183,7 +183,7 @@ describe("IDOR on every account route, against a real Tether process", () => {
 			`${header}.${asAlice}.`,
 		]) {
 			for (const [method, path] of accountRoutes("me", "idor-alice")) {
-				const answer = await asBob(method ?? "", path ?? "", forged);
+				const answer = await asBob(method, path, forged);
 				expect(answer.status).toBe(401);
 			}
 		}
@@ -196,10 +196,10 @@ describe("IDOR on every account route, against a real Tether process", () => {
 				.status,
 		).toBe(204);
 		for (const [method, path] of accountRoutes("me", "idor-dave")) {
-			expect((await call(tether, method ?? "", path ?? "")).status).toBe(401);
+			expect((await call(tether, method, path)).status).toBe(401);
 			expect(
 				(
-					await call(tether, method ?? "", path ?? "", {
+					await call(tether, method, path, {
 						token: dave.accessToken,
 					})
 				).status,
