@@ -1,18 +1,21 @@
+import { startUpstream } from "@tether/testkit";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../config/index.ts";
 import { createProviderRegistry } from "./providers.ts";
 
-function registryFor(providers: unknown[]) {
+function registryFor(
+	providers: unknown[],
+	fetch: (request: Request) => Promise<Response> = () =>
+		Promise.reject(new Error("no network in this test")),
+) {
 	const config = parseConfig({
 		mode: "development",
 		baseUrl: "http://127.0.0.1:3000",
 		database: "sqlite::memory:",
+		allowInsecureProviders: true,
 		providers,
 	});
-	return createProviderRegistry({
-		config,
-		fetch: () => Promise.reject(new Error("no network in this test")),
-	});
+	return createProviderRegistry({ config, fetch });
 }
 
 describe("provider registry", () => {
@@ -49,5 +52,33 @@ describe("provider registry", () => {
 				},
 			]),
 		).toThrow(ConfigError);
+	});
+
+	it("discovers a self-managed instance's endpoints instead of the catalog's defaults", async () => {
+		const upstream = await startUpstream({ redirectUris: [] });
+		try {
+			const gitlab = registryFor(
+				[
+					{
+						id: "gitlab",
+						type: "gitlab",
+						clientId: "app",
+						issuer: upstream.issuer,
+					},
+				],
+				(request) => fetch(request),
+			).require("gitlab");
+			const endpoints = await gitlab.endpoints();
+			expect(endpoints.tokenEndpoint).toBe(upstream.endpoints.tokenEndpoint);
+			expect(endpoints.authorizationEndpoint).toBe(
+				upstream.endpoints.authorizationEndpoint,
+			);
+			expect(endpoints.revocationEndpoint).toBe(
+				upstream.endpoints.revocationEndpoint,
+			);
+			expect(gitlab.idTokenIssuer).toBe(upstream.issuer);
+		} finally {
+			await upstream.close();
+		}
 	});
 });

@@ -56,7 +56,13 @@ function explicitEndpoints(
 	config: ProviderConfig,
 	entry: CatalogEntry,
 ): Partial<ProviderEndpoints> {
-	const endpoints: Partial<ProviderEndpoints> = { ...entry.endpoints };
+	// The catalog's endpoints belong to the catalog's issuer. A config naming another issuer (a
+	// self-managed GitLab) gets that issuer's discovered endpoints instead, plus its own overrides.
+	const catalogIssuer =
+		config.issuer === undefined || config.issuer === entry.issuer;
+	const endpoints: Partial<ProviderEndpoints> = catalogIssuer
+		? { ...entry.endpoints }
+		: {};
 	if (config.authorizationEndpoint !== undefined)
 		endpoints.authorizationEndpoint = config.authorizationEndpoint;
 	if (config.tokenEndpoint !== undefined)
