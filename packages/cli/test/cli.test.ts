@@ -165,4 +165,48 @@ describe("tether CLI", () => {
 		});
 		await restarted.close();
 	});
+
+	it("names a key dropped before rotating: doctor fails on it, start refuses with a readable message", async () => {
+		const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
+		const config = loadConfig({ env: {}, cwd });
+		const tether = await createTether({
+			config,
+			background: false,
+			logger: createLogger({ level: "silent" }),
+		});
+		await tether.close();
+		// The stored signing key is under the development key; a ring without it cannot open it.
+		const stranger = `k9:${Buffer.alloc(32, 9).toString("base64")}`;
+		const env = { ...process.env, TETHER_ENCRYPTION_KEYS: stranger };
+		const [oldKeyId] = (config.encryptionKeys[0] ?? "").split(":");
+		const doctor = await run(process.execPath, [bin, "doctor"], {
+			cwd,
+			env,
+		}).then(
+			() => {
+				throw new Error("doctor passed with a key missing");
+			},
+			(failure: { code: number; stdout: string }) => failure,
+		);
+		expect(doctor.code).toBe(1);
+		expect(doctor.stdout).toContain(
+			`values under keys missing from encryptionKeys: "${oldKeyId}" (1 row)`,
+		);
+		child = spawn(process.execPath, [bin, "start"], {
+			cwd,
+			env: { ...env, PORT: String(await freePort()) },
+		});
+		const exitCode = new Promise<number | null>((r) =>
+			child?.once("exit", (code) => r(code)),
+		);
+		let stderr = "";
+		child.stderr?.on("data", (chunk: Buffer) => {
+			stderr += chunk.toString();
+		});
+		expect(await exitCode).toBe(1);
+		expect(stderr).toContain(
+			`encryptionKeys: stored values are encrypted under key "${oldKeyId}", which is not configured`,
+		);
+		expect(stderr).not.toMatch(/EnvelopeError|\n\s+at /);
+	});
 });

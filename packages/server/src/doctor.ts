@@ -1,5 +1,10 @@
 import type { TetherConfig } from "./config/index.ts";
-import { createKeyRing } from "./crypto/index.ts";
+import {
+	createKeyRing,
+	describeMissingKeys,
+	findMissingKeys,
+	type KeyRing,
+} from "./crypto/index.ts";
 import { createStore } from "./store/index.ts";
 
 export interface DoctorCheck {
@@ -30,10 +35,9 @@ export async function runDoctor(input: {
 		},
 	];
 
-	let primaryKeyId: string | undefined;
+	let ring: KeyRing | undefined;
 	try {
-		const ring = createKeyRing(config.encryptionKeys);
-		primaryKeyId = ring.primaryKeyId;
+		ring = createKeyRing(config.encryptionKeys);
 		checks.push({
 			name: "key ring",
 			ok: true,
@@ -50,10 +54,10 @@ export async function runDoctor(input: {
 			await store.migrate();
 			await store.ping();
 			let detail = `${store.kind} reachable`;
-			if (primaryKeyId !== undefined) {
+			if (ring !== undefined) {
 				const stale = await store.countEncryptedNotUnderKey(
 					"connected_accounts",
-					primaryKeyId,
+					ring.primaryKeyId,
 				);
 				detail +=
 					stale === 0
@@ -61,6 +65,22 @@ export async function runDoctor(input: {
 						: `, ${stale} account(s) await \`tether keys rotate\``;
 			}
 			checks.push({ name: "database", ok: true, detail });
+			if (ring !== undefined) {
+				const missing = await findMissingKeys({ store, ring });
+				checks.push(
+					missing.size === 0
+						? {
+								name: "stored keys",
+								ok: true,
+								detail: "every stored value opens with a configured key",
+							}
+						: {
+								name: "stored keys",
+								ok: false,
+								detail: `values under keys missing from encryptionKeys: ${describeMissingKeys(missing)}; add them back (after the primary) and run \`tether keys rotate\``,
+							},
+				);
+			}
 		} finally {
 			await store.close();
 		}

@@ -4,8 +4,8 @@ import { type App, createApp } from "./app.ts";
 import { createSecretKeyMatcher } from "./auth/secret-keys.ts";
 import { createSessions } from "./auth/sessions.ts";
 import { loadSigningKeys } from "./auth/signing-keys.ts";
-import type { TetherConfig } from "./config/index.ts";
-import { createKeyRing, type KeyRing } from "./crypto/index.ts";
+import { ConfigError, type TetherConfig } from "./config/index.ts";
+import { createKeyRing, EnvelopeError, type KeyRing } from "./crypto/index.ts";
 import {
 	createDevelopmentProvider,
 	type DevelopmentProvider,
@@ -93,6 +93,18 @@ export async function createServer(
 		issuer: config.baseUrl,
 		audience: "tether",
 		now: now(),
+	}).catch(async (error: unknown) => {
+		if (
+			!(error instanceof EnvelopeError) ||
+			error.code !== "ENVELOPE_UNKNOWN_KEY"
+		)
+			throw error;
+		// The session-signing keys are the first stored values every start opens; one under a key
+		// the ring lacks means a key left the config before `tether keys rotate` finished.
+		if (input.store === undefined) await store.close();
+		throw new ConfigError([
+			`encryptionKeys: stored values are encrypted under key "${error.keyId ?? "?"}", which is not configured; add it back (after the primary), run \`tether keys rotate\`, and remove it only once \`tether doctor\` says nothing needs it`,
+		]);
 	});
 	const sessions = createSessions({ store, keys: signingKeys });
 	const background = input.background ?? true;

@@ -12,6 +12,8 @@ export {
 } from "./key-ring.ts";
 export { type RotateProgress, renderProgress } from "./progress-bar.ts";
 export {
+	describeMissingKeys,
+	findMissingKeys,
 	type RotateFailure,
 	type RotateKeysInput,
 	type RotateSummary,

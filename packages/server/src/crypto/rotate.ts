@@ -163,3 +163,56 @@ async function rotateRow(input: {
 	const written = await store.replaceEncrypted(table, row.id, row.values, next);
 	return written ? "rotated" : "lost";
 }
+
+/**
+ * Key ids found in stored envelopes that the ring does not hold, with how many rows use each.
+ * Such rows cannot be opened: a key was dropped from the config before `tether keys rotate`
+ * finished. Only rows not under the primary key are read, so after a rotation this costs nothing.
+ */
+export async function findMissingKeys(input: {
+	store: Pick<Store, "listEncryptedNotUnderKey">;
+	ring: KeyRing;
+	batchSize?: number;
+}): Promise<Map<string, number>> {
+	const { store, ring } = input;
+	const batchSize = input.batchSize ?? 1000;
+	const known = new Set(ring.keyIds);
+	const missing = new Map<string, number>();
+	for (const table of Object.keys(encryptedColumns) as EncryptedTable[]) {
+		let after = "";
+		for (;;) {
+			const rows = await store.listEncryptedNotUnderKey(
+				table,
+				ring.primaryKeyId,
+				after,
+				batchSize,
+			);
+			for (const row of rows) {
+				const unknown = new Set<string>();
+				for (const value of Object.values(row.values)) {
+					if (value === null) continue;
+					let keyId: string;
+					try {
+						keyId = keyIdOf(value);
+					} catch {
+						continue; // not an envelope: rotation reports those by row
+					}
+					if (!known.has(keyId)) unknown.add(keyId);
+				}
+				for (const keyId of unknown)
+					missing.set(keyId, (missing.get(keyId) ?? 0) + 1);
+			}
+			const last = rows.at(-1);
+			if (last === undefined || rows.length < batchSize) break;
+			after = last.id;
+		}
+	}
+	return missing;
+}
+
+/** `k1` (3 rows), `k0` (1 row) */
+export function describeMissingKeys(missing: Map<string, number>): string {
+	return [...missing]
+		.map(([keyId, rows]) => `"${keyId}" (${rows} row${rows === 1 ? "" : "s"})`)
+		.join(", ");
+}
