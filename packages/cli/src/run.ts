@@ -1,6 +1,10 @@
 import { ConfigError } from "@tether/server";
 import { doctor } from "./commands/doctor.ts";
-import { keysGenerate, keysRotate } from "./commands/keys.ts";
+import {
+	keysGenerate,
+	keysRotate,
+	keysRotateSigning,
+} from "./commands/keys.ts";
 import { migrate } from "./commands/migrate.ts";
 import { start } from "./commands/start.ts";
 import type { CliIo } from "./io.ts";
@@ -13,6 +17,9 @@ Commands:
   migrate          apply pending database migrations
   keys generate    print a new encryption key ("<id>:<base64>") to add to encryptionKeys
   keys rotate      re-encrypt every stored token under the first key (online, resumable)
+  keys rotate-signing
+                   add a session-signing key (no one is signed out); retire keys superseded
+                   over an hour ago
   doctor           check config, database, key ring and provider discovery
 `;
 
@@ -30,6 +37,7 @@ export async function run(io: CliIo): Promise<number> {
 			case "keys":
 				if (sub === "generate") return keysGenerate(io);
 				if (sub === "rotate") return await keysRotate(io);
+				if (sub === "rotate-signing") return await keysRotateSigning(io);
 				break;
 			case undefined:
 			case "help":

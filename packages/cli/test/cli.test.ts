@@ -156,6 +156,14 @@ describe("tether CLI", () => {
 			env,
 		});
 		expect(again.stdout).toMatch(/rotated 0 rows/);
+		const signing = await run(
+			process.execPath,
+			[bin, "keys", "rotate-signing"],
+			{ cwd, env },
+		);
+		expect(signing.stdout).toMatch(
+			/^new session-signing key sk_\w+\nno key retired/,
+		);
 		// The old key can go now: the new one alone opens everything.
 		const onlyNew = { ...process.env, TETHER_ENCRYPTION_KEYS: newKey };
 		const restarted = await createTether({

@@ -1,4 +1,5 @@
 export type { App } from "./app.ts";
+export { loadSigningKeys, type SigningKeys } from "./auth/signing-keys.ts";
 export {
 	ConfigError,
 	loadConfig,

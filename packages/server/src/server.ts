@@ -162,7 +162,7 @@ export async function createServer(
 		...(developmentProvider === undefined ? {} : { developmentProvider }),
 		processRevocations: () => revocations.runOnce(),
 		deliverWebhooks: () => webhooks.runOnce(),
-		rotateSigningKey: () => signingKeys.rotate(now()),
+		rotateSigningKey: async () => (await signingKeys.rotate(now())).kid,
 		refreshExpiring: () => refresher.runOnce(),
 		flushAudit: () => audit.flush(),
 		async close() {

@@ -3,6 +3,7 @@ import {
 	createStore,
 	generateKey,
 	loadConfig,
+	loadSigningKeys,
 	renderProgress,
 	rotateKeys,
 } from "@tether/server";
@@ -49,6 +50,40 @@ export async function keysRotate(io: CliIo): Promise<number> {
 		return summary.failed.length === 0 ? 0 : 1;
 	} finally {
 		process.off("SIGINT", onSignal);
+		await store.close();
+	}
+}
+
+/**
+ * Adds a session-signing key. Every process signs with it within a minute; sessions signed with
+ * older keys keep verifying, and keys superseded over an hour ago are retired.
+ */
+export async function keysRotateSigning(io: CliIo): Promise<number> {
+	const config = loadConfig({
+		env: io.env,
+		cwd: io.cwd,
+		warn: (m) => io.stderr.write(`warning: ${m}\n`),
+	});
+	const store = await createStore(config.database);
+	try {
+		await store.migrate();
+		const now = Date.now();
+		const keys = await loadSigningKeys({
+			store,
+			ring: createKeyRing(config.encryptionKeys),
+			issuer: config.baseUrl,
+			audience: "tether",
+			now,
+		});
+		const { kid, retired } = await keys.rotate(now);
+		io.stdout.write(`new session-signing key ${kid}\n`);
+		io.stdout.write(
+			retired.length === 0
+				? "no key retired (older keys retire an hour after they are superseded)\n"
+				: `retired ${retired.join(", ")}\n`,
+		);
+		return 0;
+	} finally {
 		await store.close();
 	}
 }

@@ -37,9 +37,21 @@ export interface SigningKeys {
 	verify(token: string, now: number): Promise<JWTPayload | null>;
 	/** The public keys every process of this deployment signs with (`/.well-known/jwks.json`). */
 	jwks(): JSONWebKeySet;
-	/** Adds a new signing key; old ones keep verifying until retired, so nobody is signed out. */
-	rotate(now: number): Promise<string>;
+	/**
+	 * Adds a new signing key; old ones keep verifying, so nobody is signed out. Keys superseded more
+	 * than `retireAfterMs` ago (default an hour: every session JWT they signed has expired, and
+	 * JWKS caches have moved on) are retired in the same call. Resolves with the new key's id and
+	 * the retired ones.
+	 */
+	rotate(
+		now: number,
+		options?: { retireAfterMs?: number },
+	): Promise<{ kid: string; retired: string[] }>;
 }
+
+/** How stale a process's view of the key table may get before signing re-reads it. */
+const reloadIntervalMs = 60_000;
+const defaultRetireAfterMs = 3_600_000;
 
 /**
  * Session-signing keys live in the database, their private halves encrypted like provider tokens,
@@ -115,6 +127,8 @@ export async function loadSigningKeys(input: {
 
 	return {
 		async sign(claims, { expiresInSeconds, now }) {
+			// Another process (or `tether keys rotate-signing`) may have added a newer key.
+			if (now - lastReload > reloadIntervalMs) await reload(now);
 			if (signing === undefined) throw new Error("no signing key loaded");
 			const iat = Math.floor(now / 1000);
 			return new SignJWT(claims)
@@ -150,10 +164,22 @@ export async function loadSigningKeys(input: {
 		jwks() {
 			return { keys: keys.map((k) => k.publicJwk) };
 		},
-		async rotate(now) {
+		async rotate(now, options = {}) {
+			const retireAfterMs = options.retireAfterMs ?? defaultRetireAfterMs;
 			const kid = await createKey(now);
 			await reload(now);
-			return kid;
+			// `keys` is newest first; each key was superseded when the one before it was created.
+			const retired: string[] = [];
+			for (let i = 1; i < keys.length; i++) {
+				const supersededAt = keys[i - 1]?.createdAt ?? now;
+				const key = keys[i];
+				if (key !== undefined && now - supersededAt > retireAfterMs) {
+					await store.retireSigningKey(key.kid, now);
+					retired.push(key.kid);
+				}
+			}
+			if (retired.length > 0) await reload(now);
+			return { kid, retired };
 		},
 	};
 }
