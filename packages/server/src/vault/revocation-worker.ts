@@ -8,7 +8,7 @@ const pollMs = 2_000;
 const batchSize = 20;
 /** A claimed item is someone's for this long; a process that dies mid-call frees it after. */
 const claimMs = 60_000;
-/** After this many tries (about a day with the backoff below) the revocation is given up. */
+/** After this many tries (5 to 10 hours with the backoff below) the revocation is given up. */
 const maxAttempts = 20;
 
 /** Exponential backoff with jitter: 5 s, 10 s, 20 s … capped at an hour. */

@@ -9,7 +9,7 @@ const pollMs = 1_000;
 const batchSize = 20;
 const claimMs = 60_000;
 const deliveryTimeoutMs = 10_000;
-/** About two days of retries with the backoff below, then the event is left undelivered. */
+/** 12 to 23 hours of retries with the backoff below, then the event is left undelivered. */
 const maxAttempts = 16;
 
 function backoffMs(attempts: number): number {
