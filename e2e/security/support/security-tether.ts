@@ -206,11 +206,23 @@ export async function startSecurityTether(
 		cleanups.push(async () => untap());
 
 		const haystacks = async (): Promise<Haystacks> => {
+			// Logs arrive through a pipe, after the answers: wait for this request's own access-log
+			// line, and every line written before it is in too.
+			const marker = `drain-${randomBytes(8).toString("hex")}`;
 			const metrics = await fetch(`${baseUrl}/metrics`, {
-				headers: { authorization: `Bearer ${adminSecret}` },
+				headers: {
+					authorization: `Bearer ${adminSecret}`,
+					"x-request-id": marker,
+				},
 			});
 			if (metrics.status !== 200)
 				throw new Error(`/metrics answered ${metrics.status}`);
+			const deadline = Date.now() + 10_000;
+			while (!logs.some((line) => line.includes(marker))) {
+				if (Date.now() > deadline)
+					throw new Error("the process's logs did not catch up");
+				await new Promise((done) => setTimeout(done, 10));
+			}
 			return {
 				logs: logs.join("\n"),
 				errorAnswers: ledger.errorAnswers.join("\n"),
