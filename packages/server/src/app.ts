@@ -39,9 +39,11 @@ export function createApp(deps: AppDeps) {
 		corsForApps(deps.config.allowedRedirectUrls, deps.config.baseUrl),
 	);
 	app.use(observeRequests(deps.metrics));
+	// Headers set before the route runs go into the response it builds; set afterwards, they make
+	// Hono rebuild every response as a web-streams Response (see http/cors.ts).
 	app.use(async (c, next) => {
-		await next();
 		c.header("X-Content-Type-Options", "nosniff");
+		await next();
 	});
 	const rateLimiter = createRateLimiter({
 		rateLimits: deps.config.rateLimits,

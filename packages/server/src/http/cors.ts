@@ -1,10 +1,18 @@
 import type { MiddlewareHandler } from "hono";
-import { cors } from "hono/cors";
 import type { AppEnv } from "./env.ts";
+
+const allowMethods = "GET,POST,DELETE";
+const allowHeaders = "Authorization,Content-Type,X-Request-Id";
+const exposeHeaders = "Retry-After,X-Request-Id";
+const maxAgeSeconds = "600";
 
 /**
  * Lets the browser SDK call Tether from the app's own origins — those of `allowedRedirectUrls` —
  * and no others. No cookies cross origins (the API takes bearer tokens), so credentials stay off.
+ *
+ * Headers go in with `c.header` before the route runs, so they are part of the response the route
+ * builds; setting them on `c.res` (what hono/cors does) turns every response into a full
+ * web-streams Response, a cost paid on the access-token path.
  */
 export function corsForApps(
 	allowedRedirectUrls: readonly string[],
@@ -12,11 +20,19 @@ export function corsForApps(
 ): MiddlewareHandler<AppEnv> {
 	const origins = new Set([new URL(baseUrl).origin]);
 	for (const entry of allowedRedirectUrls) origins.add(new URL(entry).origin);
-	return cors({
-		origin: (origin) => (origins.has(origin) ? origin : null),
-		allowMethods: ["GET", "POST", "DELETE"],
-		allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-		exposeHeaders: ["Retry-After", "X-Request-Id"],
-		maxAge: 600,
-	});
+	return async (c, next) => {
+		const origin = c.req.header("origin");
+		const allowed = origin !== undefined && origins.has(origin);
+		if (allowed) c.header("Access-Control-Allow-Origin", origin);
+		c.header("Access-Control-Expose-Headers", exposeHeaders);
+		c.header("Vary", "Origin");
+		if (c.req.method === "OPTIONS") {
+			c.header("Access-Control-Max-Age", maxAgeSeconds);
+			c.header("Access-Control-Allow-Methods", allowMethods);
+			c.header("Access-Control-Allow-Headers", allowHeaders);
+			c.header("Vary", "Access-Control-Request-Headers", { append: true });
+			return c.body(null, 204);
+		}
+		await next();
+	};
 }

@@ -18,9 +18,9 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
 				? incoming
 				: randomUUID();
 		c.set("requestId", requestId);
+		c.header("X-Request-Id", requestId);
 		const started = performance.now();
 		await next();
-		c.header("X-Request-Id", requestId);
 		logger.info(
 			{
 				requestId,
