@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
 	call,
 	callbackFor,
@@ -7,10 +7,7 @@ import {
 	newBrowser,
 	signIn,
 } from "./support/flows.ts";
-import {
-	type SecurityTether,
-	startSecurityTether,
-} from "./support/security-tether.ts";
+import { useSecurityTether } from "./support/security-tether.ts";
 
 /**
  * Authorization-code injection (RFC 9700 §4.5): an attacker who stole a victim's authorization code
@@ -19,22 +16,16 @@ import {
  * attacker's flow holds the wrong verifier, so the provider refuses the code.
  */
 describe("authorization-code injection, against a real Tether process", () => {
-	let tether: SecurityTether;
-	beforeAll(async () => {
-		tether = await startSecurityTether({ name: "security-injection" });
-	});
-	afterAll(async () => {
-		await tether?.close();
-	});
+	const tether = useSecurityTether({ name: "security-injection" });
 
 	/** The attacker's own flow, with the victim's code swapped in; returns where it landed. */
 	async function inject(victimCode: string) {
-		const attacker = newBrowser(tether);
-		const { callback } = await callbackFor(tether, attacker, "inj-mallory");
+		const attacker = newBrowser(tether());
+		const { callback } = await callbackFor(tether(), attacker, "inj-mallory");
 		callback.searchParams.set("code", victimCode);
-		const exchangesBefore = tether.upstreams.upstream?.exchanges.length ?? 0;
+		const exchangesBefore = tether().upstreams.upstream?.exchanges.length ?? 0;
 		const answer = await attacker.get(callback.toString());
-		const sent = tether.upstreams.upstream?.exchanges.slice(exchangesBefore);
+		const sent = tether().upstreams.upstream?.exchanges.slice(exchangesBefore);
 		return { answer, sent: sent ?? [] };
 	}
 
@@ -47,8 +38,8 @@ describe("authorization-code injection, against a real Tether process", () => {
 
 	it("does not sign an attacker in with a victim's sign-in code pasted into the attacker's flow", async () => {
 		const { callback: victims } = await callbackFor(
-			tether,
-			newBrowser(tether),
+			tether(),
+			newBrowser(tether()),
 			"inj-victim",
 		);
 		const { answer, sent } = await inject(
@@ -62,15 +53,15 @@ describe("authorization-code injection, against a real Tether process", () => {
 	});
 
 	it("does not sign an attacker in with a code from the victim's account-linking flow", async () => {
-		const owner = await signIn(tether, "inj-owner");
-		const intent = await call(tether, "POST", "/v1/link/upstream", {
+		const owner = await signIn(tether(), "inj-owner");
+		const intent = await call(tether(), "POST", "/v1/link/upstream", {
 			token: owner.accessToken,
 			body: {},
 		});
 		expect(intent.status).toBe(200);
 		const { callback: victims } = await callbackFor(
-			tether,
-			newBrowser(tether),
+			tether(),
+			newBrowser(tether()),
 			"inj-linked",
 			{ startUrl: intent.body.url },
 		);
@@ -78,22 +69,22 @@ describe("authorization-code injection, against a real Tether process", () => {
 		expectNoSession(answer);
 		// Nothing of the victim's reached the attacker or anyone else.
 		expect(
-			await tether.store.findConnectedAccount("upstream", "inj-linked"),
+			await tether().store.findConnectedAccount("upstream", "inj-linked"),
 		).toBeNull();
 	});
 
 	it("does not let a code travel with another flow's state into the victim's browser either", async () => {
 		// The victim's own state with the attacker's code: the victim would end up signed in as the
 		// attacker (login CSRF by code) if the provider took the code without its verifier.
-		const victim = newBrowser(tether);
+		const victim = newBrowser(tether());
 		const { callback: victimCallback } = await callbackFor(
-			tether,
+			tether(),
 			victim,
 			"inj-victim-2",
 		);
 		const { callback: attackers } = await callbackFor(
-			tether,
-			newBrowser(tether),
+			tether(),
+			newBrowser(tether()),
 			"inj-mallory-2",
 		);
 		victimCallback.searchParams.set(
@@ -104,5 +95,5 @@ describe("authorization-code injection, against a real Tether process", () => {
 		expectNoSession(answer);
 	});
 
-	itLeavesNoSecrets(() => tether);
+	itLeavesNoSecrets(tether);
 });

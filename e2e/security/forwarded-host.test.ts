@@ -1,15 +1,11 @@
 import { authorize } from "@tether/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
 	type RawResponse,
 	rawRequest,
 } from "../../packages/server/test/raw-http.ts";
 import { itLeavesNoSecrets, signIn, signinUrl } from "./support/flows.ts";
-import {
-	appUrl,
-	type SecurityTether,
-	startSecurityTether,
-} from "./support/security-tether.ts";
+import { appUrl, useSecurityTether } from "./support/security-tether.ts";
 
 /**
  * Host-header and forwarded-header injection: the provider `redirect_uri`, the link-intent URL and
@@ -55,18 +51,14 @@ const everything = (answer: RawResponse) =>
 	`${JSON.stringify(answer.headers)}\n${answer.text()}`;
 
 describe("forwarded-host injection, against a real Tether process", () => {
-	let tether: SecurityTether;
+	const tether = useSecurityTether({ name: "security-host" });
 	let session: string;
 	beforeAll(async () => {
-		tether = await startSecurityTether({ name: "security-host" });
-		session = (await signIn(tether, "host-user")).accessToken;
-	});
-	afterAll(async () => {
-		await tether?.close();
+		session = (await signIn(tether(), "host-user")).accessToken;
 	});
 
 	const redirectUri = () =>
-		`${tether.baseUrl}/v1/signin/provider/upstream/callback`;
+		`${tether().baseUrl}/v1/signin/provider/upstream/callback`;
 	const pathOf = (url: string) => {
 		const parsed = new URL(url);
 		return `${parsed.pathname}${parsed.search}`;
@@ -75,26 +67,26 @@ describe("forwarded-host injection, against a real Tether process", () => {
 	it.each(forgeries)(
 		"keeps the provider redirect_uri from config under a forged %s",
 		async (_name, headers) => {
-			const answer = await rawRequest(tether.port, {
+			const answer = await rawRequest(tether().port, {
 				method: "GET",
-				target: pathOf(signinUrl(tether)),
+				target: pathOf(signinUrl(tether())),
 				headers,
 			});
 			expect(answer.status).toBe(302);
-			tether.ledger.addUrl(answer.headers.location ?? "", {
-				tether: tether.baseUrl,
+			tether().ledger.addUrl(answer.headers.location ?? "", {
+				tether: tether().baseUrl,
 			});
 			const location = new URL(answer.headers.location ?? "");
-			expect(location.origin).toBe(tether.upstream.issuer);
+			expect(location.origin).toBe(tether().upstream.issuer);
 			expect(location.searchParams.get("redirect_uri")).toBe(redirectUri());
 			expect(everything(answer)).not.toContain(evil);
 		},
 	);
 
 	it("keeps it from config for an absolute-form request target naming another host", async () => {
-		const answer = await rawRequest(tether.port, {
+		const answer = await rawRequest(tether().port, {
 			method: "GET",
-			target: `http://${evil}${pathOf(signinUrl(tether))}`,
+			target: `http://${evil}${pathOf(signinUrl(tether()))}`,
 		});
 		// Refusing the absolute form outright is as good as ignoring its host.
 		expect([302, 400]).toContain(answer.status);
@@ -108,7 +100,7 @@ describe("forwarded-host injection, against a real Tether process", () => {
 	it.each(forgeries)(
 		"builds the link-intent URL from config under a forged %s",
 		async (_name, headers) => {
-			const answer = await rawRequest(tether.port, {
+			const answer = await rawRequest(tether().port, {
 				method: "POST",
 				target: "/v1/link/upstream",
 				headers: [
@@ -121,22 +113,22 @@ describe("forwarded-host injection, against a real Tether process", () => {
 			expect(answer.status).toBe(200);
 			const url = new URL(JSON.parse(answer.text()).url);
 			expect(`${url.origin}${url.pathname}`).toBe(
-				`${tether.baseUrl}/v1/link/upstream/start`,
+				`${tether().baseUrl}/v1/link/upstream/start`,
 			);
-			tether.ledger.add("link intent", url.searchParams.get("intent"));
+			tether().ledger.add("link intent", url.searchParams.get("intent"));
 			expect(everything(answer)).not.toContain(evil);
 		},
 	);
 
 	it("runs a whole sign-in with forged headers on every hop and still uses the configured redirect_uri and redirectTo", async () => {
 		const [, headers] = forgeries.at(-1) ?? ["", []];
-		const start = await rawRequest(tether.port, {
+		const start = await rawRequest(tether().port, {
 			method: "GET",
-			target: pathOf(signinUrl(tether)),
+			target: pathOf(signinUrl(tether())),
 			headers,
 		});
-		tether.ledger.addUrl(start.headers.location ?? "", {
-			tether: tether.baseUrl,
+		tether().ledger.addUrl(start.headers.location ?? "", {
+			tether: tether().baseUrl,
 		});
 		const cookie = (start.headers["set-cookie"] ?? "").split(";")[0] ?? "";
 		expect(start.headers["set-cookie"]).not.toMatch(/domain=/i);
@@ -144,9 +136,9 @@ describe("forwarded-host injection, against a real Tether process", () => {
 			account: "host-flow",
 		});
 		expect(`${callback.origin}${callback.pathname}`).toBe(redirectUri());
-		tether.ledger.addUrl(callback, { tether: tether.baseUrl });
-		const before = tether.upstreams.upstream?.exchanges.length ?? 0;
-		const back = await rawRequest(tether.port, {
+		tether().ledger.addUrl(callback, { tether: tether().baseUrl });
+		const before = tether().upstreams.upstream?.exchanges.length ?? 0;
+		const back = await rawRequest(tether().port, {
 			method: "GET",
 			target: pathOf(callback.toString()),
 			headers: [...headers, ["Cookie", cookie]],
@@ -154,11 +146,11 @@ describe("forwarded-host injection, against a real Tether process", () => {
 		expect(back.status).toBe(302);
 		const landed = new URL(back.headers.location ?? "");
 		expect(`${landed.origin}${landed.pathname}`).toBe(appUrl);
-		tether.ledger.add("tether code", landed.searchParams.get("code"));
+		tether().ledger.add("tether code", landed.searchParams.get("code"));
 		expect(landed.searchParams.get("code")).toMatch(/^[\w-]{43}$/);
 		// The code went to the provider with the configured redirect_uri (it must match the
 		// authorization request's, or the provider refuses).
-		const exchange = tether.upstreams.upstream?.exchanges[before];
+		const exchange = tether().upstreams.upstream?.exchanges[before];
 		expect(new URLSearchParams(exchange?.requestBody).get("redirect_uri")).toBe(
 			redirectUri(),
 		);
@@ -172,7 +164,7 @@ describe("forwarded-host injection, against a real Tether process", () => {
 		"/v1/user",
 	])("does not reflect a forged host in %s", async (path) => {
 		const [, headers] = forgeries.at(-1) ?? ["", []];
-		const answer = await rawRequest(tether.port, {
+		const answer = await rawRequest(tether().port, {
 			method: "GET",
 			target: path,
 			headers,
@@ -181,5 +173,5 @@ describe("forwarded-host injection, against a real Tether process", () => {
 		expect(everything(answer)).not.toContain(evil);
 	});
 
-	itLeavesNoSecrets(() => tether);
+	itLeavesNoSecrets(tether);
 });

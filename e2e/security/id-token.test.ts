@@ -1,17 +1,13 @@
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { exportJWK, SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
 	itLeavesNoSecrets,
 	newBrowser,
 	signIn,
 	signinUrl,
 } from "./support/flows.ts";
-import {
-	appUrl,
-	type SecurityTether,
-	startSecurityTether,
-} from "./support/security-tether.ts";
+import { appUrl, useSecurityTether } from "./support/security-tether.ts";
 
 const b64 = (value: unknown) =>
 	Buffer.from(JSON.stringify(value)).toString("base64url");
@@ -31,13 +27,12 @@ const forgedSub = "idt-forged-victim";
  * `error=invalid_identity`, with no code for the app and no account stored for the forged subject.
  */
 describe("ID-token tampering, against a real Tether process", () => {
-	let tether: SecurityTether;
+	const tether = useSecurityTether({ name: "security-id-token" });
 	let upstreamKid: string;
 	let upstreamPublicPem: string;
 	beforeAll(async () => {
-		tether = await startSecurityTether({ name: "security-id-token" });
 		const jwks = (await (
-			await fetch(tether.upstream.endpoints.jwksUri)
+			await fetch(tether().upstream.endpoints.jwksUri)
 		).json()) as { keys: { kid: string; [field: string]: unknown }[] };
 		const key = jwks.keys[0];
 		if (key === undefined) throw new Error("upstream has no keys");
@@ -45,9 +40,6 @@ describe("ID-token tampering, against a real Tether process", () => {
 		upstreamPublicPem = createPublicKey({ key, format: "jwk" })
 			.export({ type: "spki", format: "pem" })
 			.toString();
-	});
-	afterAll(async () => {
-		await tether?.close();
 	});
 
 	const attackerKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -123,20 +115,20 @@ describe("ID-token tampering, against a real Tether process", () => {
 	];
 
 	it.each(forgeries)("refuses an ID token with %s", async (_name, forge) => {
-		const upstream = tether.upstreams.upstream;
+		const upstream = tether().upstreams.upstream;
 		if (upstream === undefined) throw new Error("no upstream");
 		// The tap rewrites synchronously, so each forgery is built from an honest token of an
 		// earlier sign-in (same claims shape, same issuer, audience and key id).
 		const template = await honestIdToken();
 		const forged = await forge(template);
-		tether.ledger.add("id token", forged);
+		tether().ledger.add("id token", forged);
 		upstream.tamper = (answer) => {
 			const { id_token: _dropped, ...rest } = answer;
 			return forged === "" ? rest : { ...answer, id_token: forged };
 		};
 		let landed: URL;
 		try {
-			landed = await newBrowser(tether).follow(signinUrl(tether), {
+			landed = await newBrowser(tether()).follow(signinUrl(tether()), {
 				account: "idt-attacker",
 			});
 		} finally {
@@ -146,20 +138,20 @@ describe("ID-token tampering, against a real Tether process", () => {
 		expect(landed.searchParams.get("code")).toBeNull();
 		expect(landed.searchParams.get("error")).toBe("invalid_identity");
 		expect(
-			await tether.store.findConnectedAccount("upstream", forgedSub),
+			await tether().store.findConnectedAccount("upstream", forgedSub),
 		).toBeNull();
 	});
 
 	it("refuses a genuine ID token replayed from another sign-in (nonce): no session as its subject", async () => {
-		const upstream = tether.upstreams.upstream;
+		const upstream = tether().upstreams.upstream;
 		if (upstream === undefined) throw new Error("no upstream");
-		const victims = await signIn(tether, "idt-replayed-victim");
+		const victims = await signIn(tether(), "idt-replayed-victim");
 		const victimToken = lastIdToken();
 		expect(parts(victimToken).payload.sub).toBe("idt-replayed-victim");
 		upstream.tamper = (answer) => ({ ...answer, id_token: victimToken });
 		let landed: URL;
 		try {
-			landed = await newBrowser(tether).follow(signinUrl(tether), {
+			landed = await newBrowser(tether()).follow(signinUrl(tether()), {
 				account: "idt-replayer",
 			});
 		} finally {
@@ -168,13 +160,13 @@ describe("ID-token tampering, against a real Tether process", () => {
 		expect(landed.searchParams.get("code")).toBeNull();
 		expect(landed.searchParams.get("error")).toBe("invalid_identity");
 		expect(
-			await tether.store.findConnectedAccount("upstream", "idt-replayer"),
+			await tether().store.findConnectedAccount("upstream", "idt-replayer"),
 		).toBeNull();
 		expect(victims.user.connectedAccounts).toHaveLength(1);
 	});
 
 	it("still signs in with the untouched token (the refusals are about the tampering)", async () => {
-		const session = await signIn(tether, "idt-honest");
+		const session = await signIn(tether(), "idt-honest");
 		expect(session.user.connectedAccounts[0]?.providerAccountId).toBe(
 			"idt-honest",
 		);
@@ -182,7 +174,7 @@ describe("ID-token tampering, against a real Tether process", () => {
 
 	/** The ID token of the most recent authorization-code answer the upstream gave. */
 	function lastIdToken(): string {
-		const exchanges = tether.upstreams.upstream?.exchanges ?? [];
+		const exchanges = tether().upstreams.upstream?.exchanges ?? [];
 		for (let i = exchanges.length - 1; i >= 0; i--) {
 			const exchange = exchanges[i];
 			if (
@@ -197,9 +189,9 @@ describe("ID-token tampering, against a real Tether process", () => {
 	}
 
 	async function honestIdToken(): Promise<string> {
-		await signIn(tether, "idt-template");
+		await signIn(tether(), "idt-template");
 		return lastIdToken();
 	}
 
-	itLeavesNoSecrets(() => tether);
+	itLeavesNoSecrets(tether);
 });

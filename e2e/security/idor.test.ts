@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { SessionBody } from "../../packages/server/test/harness.ts";
 import {
 	call,
@@ -6,10 +6,7 @@ import {
 	newBrowser,
 	signIn,
 } from "./support/flows.ts";
-import {
-	type SecurityTether,
-	startSecurityTether,
-} from "./support/security-tether.ts";
+import { useSecurityTether } from "./support/security-tether.ts";
 
 /**
  * IDOR on every account route: Bob's session naming Alice's user id gets 403 (only the secret key
@@ -18,39 +15,35 @@ import {
  * Alice's data, and afterwards Alice's accounts are all still there, tokens unchanged.
  */
 describe("IDOR on every account route, against a real Tether process", () => {
-	let tether: SecurityTether;
+	const tether = useSecurityTether({ name: "security-idor" });
 	let alice: SessionBody;
 	let bob: SessionBody;
 	let aliceProviderRefresh: string;
 	/** What must never appear in an answer to Bob. */
 	let aliceTraces: string[];
 	beforeAll(async () => {
-		tether = await startSecurityTether({ name: "security-idor" });
-		alice = await signIn(tether, "idor-alice");
+		alice = await signIn(tether(), "idor-alice");
 		const tokens = await call(
-			tether,
+			tether(),
 			"GET",
 			"/v1/signin/provider/upstream/callback/tokens",
 			{ token: alice.accessToken },
 		);
 		aliceProviderRefresh = tokens.body.refreshToken;
-		const intent = await call(tether, "POST", "/v1/link/upstream", {
+		const intent = await call(tether(), "POST", "/v1/link/upstream", {
 			token: alice.accessToken,
 			body: {},
 		});
-		await newBrowser(tether).follow(intent.body.url, {
+		await newBrowser(tether()).follow(intent.body.url, {
 			account: "idor-alice-second",
 		});
-		bob = await signIn(tether, "idor-bob");
+		bob = await signIn(tether(), "idor-bob");
 		aliceTraces = [
 			"idor-alice",
 			"idor-alice@upstream.test",
 			tokens.body.accessToken,
 			aliceProviderRefresh,
 		];
-	});
-	afterAll(async () => {
-		await tether?.close();
 	});
 
 	const accountRoutes = (user: string, account: string): [string, string][] => [
@@ -62,7 +55,7 @@ describe("IDOR on every account route, against a real Tether process", () => {
 
 	/** Bob's call; the answer must carry nothing of Alice's. */
 	async function asBob(method: string, path: string, token = bob.accessToken) {
-		const answer = await call(tether, method, path, { token });
+		const answer = await call(tether(), method, path, { token });
 		const text = JSON.stringify(answer.body ?? "");
 		for (const trace of aliceTraces) expect(text).not.toContain(trace);
 		expect(text).not.toContain(alice.user.id);
@@ -127,31 +120,36 @@ describe("IDOR on every account route, against a real Tether process", () => {
 	it("refuses Alice's provider refresh token in Bob's session like any garbage token", async () => {
 		const theirs = await asBob("POST", "/v1/token/provider/upstream");
 		expect(theirs.status).toBe(400);
-		const stolen = await call(tether, "POST", "/v1/token/provider/upstream", {
+		const stolen = await call(tether(), "POST", "/v1/token/provider/upstream", {
 			token: bob.accessToken,
 			body: { refreshToken: aliceProviderRefresh },
 		});
-		const garbage = await call(tether, "POST", "/v1/token/provider/upstream", {
-			token: bob.accessToken,
-			body: { refreshToken: "r".repeat(43) },
-		});
+		const garbage = await call(
+			tether(),
+			"POST",
+			"/v1/token/provider/upstream",
+			{
+				token: bob.accessToken,
+				body: { refreshToken: "r".repeat(43) },
+			},
+		);
 		expect(stolen.status).toBe(400);
 		expect(stolen.body).toEqual(garbage.body);
 		expect(JSON.stringify(stolen.body)).not.toContain("idor-alice");
 	});
 
 	it("keeps a sign-in's provider session for the session that signed in", async () => {
-		const carol = await signIn(tether, "idor-carol");
+		const carol = await signIn(tether(), "idor-carol");
 		const path = "/v1/signin/provider/upstream/callback/tokens";
 		// Bob's own sign-in left him one read of his own tokens; he uses it up first.
 		expect(
-			(await call(tether, "GET", path, { token: bob.accessToken })).status,
+			(await call(tether(), "GET", path, { token: bob.accessToken })).status,
 		).toBe(200);
 		const stolen = await asBob("GET", path);
 		expect(stolen.status).toBe(404);
 		expect(stolen.code).toBe("PROVIDER_SESSION_NOT_FOUND");
 		// Bob's attempt did not use up Carol's one read.
-		const own = await call(tether, "GET", path, { token: carol.accessToken });
+		const own = await call(tether(), "GET", path, { token: carol.accessToken });
 		expect(own.status).toBe(200);
 	});
 
@@ -190,16 +188,16 @@ describe("IDOR on every account route, against a real Tether process", () => {
 	});
 
 	it("answers 401 with no credentials, and with a signed-out session", async () => {
-		const dave = await signIn(tether, "idor-dave");
+		const dave = await signIn(tether(), "idor-dave");
 		expect(
-			(await call(tether, "POST", "/v1/signout", { token: dave.accessToken }))
+			(await call(tether(), "POST", "/v1/signout", { token: dave.accessToken }))
 				.status,
 		).toBe(204);
 		for (const [method, path] of accountRoutes("me", "idor-dave")) {
-			expect((await call(tether, method, path)).status).toBe(401);
+			expect((await call(tether(), method, path)).status).toBe(401);
 			expect(
 				(
-					await call(tether, method, path, {
+					await call(tether(), method, path, {
 						token: dave.accessToken,
 					})
 				).status,
@@ -208,7 +206,7 @@ describe("IDOR on every account route, against a real Tether process", () => {
 	});
 
 	it("left every one of Alice's accounts in place, and the secret key still sees them", async () => {
-		const mine = await call(tether, "GET", "/v1/connected-accounts/me", {
+		const mine = await call(tether(), "GET", "/v1/connected-accounts/me", {
 			token: alice.accessToken,
 		});
 		expect(
@@ -217,20 +215,20 @@ describe("IDOR on every account route, against a real Tether process", () => {
 				.sort(),
 		).toEqual(["idor-alice", "idor-alice-second"]);
 		const backend = await call(
-			tether,
+			tether(),
 			"GET",
 			`/v1/connected-accounts/${alice.user.id}/upstream/idor-alice`,
-			{ token: tether.secretKey },
+			{ token: tether().secretKey },
 		);
 		expect(backend.status).toBe(200);
 		expect(
 			(
-				await call(tether, "GET", "/v1/connected-accounts/me", {
-					token: tether.secretKey,
+				await call(tether(), "GET", "/v1/connected-accounts/me", {
+					token: tether().secretKey,
 				})
 			).status,
 		).toBe(400);
 	});
 
-	itLeavesNoSecrets(() => tether);
+	itLeavesNoSecrets(tether);
 });

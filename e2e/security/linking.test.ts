@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { SessionBody } from "../../packages/server/test/harness.ts";
 import {
 	call,
@@ -8,11 +8,7 @@ import {
 	newBrowser,
 	signIn,
 } from "./support/flows.ts";
-import {
-	appUrl,
-	type SecurityTether,
-	startSecurityTether,
-} from "./support/security-tether.ts";
+import { appUrl, useSecurityTether } from "./support/security-tether.ts";
 
 /**
  * Account-linking takeover attempts: a link intent opened by someone else, twice, at another
@@ -21,28 +17,24 @@ import {
  * verified email. Identity is (provider config, provider account id), never the email.
  */
 describe("linking takeover, against a real Tether process", () => {
-	let tether: SecurityTether;
+	const tether = useSecurityTether({
+		name: "security-linking",
+		providers: ["upstream", "other"],
+		upstream: {
+			accountClaims: (id) => ({
+				email: id.startsWith("twin")
+					? "twin@upstream.test"
+					: `${id}@upstream.test`,
+				email_verified: true,
+				name: `Name of ${id}`,
+			}),
+		},
+	});
 	let alice: SessionBody;
 	let bob: SessionBody;
 	beforeAll(async () => {
-		tether = await startSecurityTether({
-			name: "security-linking",
-			providers: ["upstream", "other"],
-			upstream: {
-				accountClaims: (id) => ({
-					email: id.startsWith("twin")
-						? "twin@upstream.test"
-						: `${id}@upstream.test`,
-					email_verified: true,
-					name: `Name of ${id}`,
-				}),
-			},
-		});
-		alice = await signIn(tether, "link-alice");
-		bob = await signIn(tether, "link-bob");
-	});
-	afterAll(async () => {
-		await tether?.close();
+		alice = await signIn(tether(), "link-alice");
+		bob = await signIn(tether(), "link-bob");
 	});
 
 	const intentFor = async (
@@ -50,7 +42,7 @@ describe("linking takeover, against a real Tether process", () => {
 		body: Record<string, unknown> = {},
 		provider = "upstream",
 	): Promise<string> => {
-		const answer = await call(tether, "POST", `/v1/link/${provider}`, {
+		const answer = await call(tether(), "POST", `/v1/link/${provider}`, {
 			token,
 			body,
 		});
@@ -59,7 +51,7 @@ describe("linking takeover, against a real Tether process", () => {
 	};
 	const accountsOf = async (session: SessionBody) =>
 		(
-			await call(tether, "GET", "/v1/connected-accounts/me", {
+			await call(tether(), "GET", "/v1/connected-accounts/me", {
 				token: session.accessToken,
 			})
 		).body.items.map((a: { providerAccountId: string }) => a.providerAccountId);
@@ -74,7 +66,7 @@ describe("linking takeover, against a real Tether process", () => {
 	it("attaches the account to the intent's user, whoever's browser opens it", async () => {
 		const url = await intentFor(alice.accessToken);
 		// Bob's browser, with Bob signed in elsewhere in it, opens Alice's intent.
-		const landed = await newBrowser(tether).follow(url, {
+		const landed = await newBrowser(tether()).follow(url, {
 			account: "link-opened-by-bob",
 		});
 		expect(landed.searchParams.get("linked")).toBe("upstream");
@@ -84,9 +76,9 @@ describe("linking takeover, against a real Tether process", () => {
 
 	it("opens an intent once: a second opening, in any browser, is refused before the provider", async () => {
 		const url = await intentFor(alice.accessToken);
-		const first = await newBrowser(tether).get(url);
+		const first = await newBrowser(tether()).get(url);
 		expect(first.status).toBe(302);
-		for (const browser of [newBrowser(tether), newBrowser(tether)]) {
+		for (const browser of [newBrowser(tether()), newBrowser(tether())]) {
 			const again = await browser.get(url);
 			expect(again.status).toBe(400);
 			expect(again.headers.get("location")).toBeNull();
@@ -97,22 +89,22 @@ describe("linking takeover, against a real Tether process", () => {
 	it("refuses an intent at another provider's start URL", async () => {
 		const url = new URL(await intentFor(alice.accessToken));
 		url.pathname = url.pathname.replace("/link/upstream/", "/link/other/");
-		const answer = await newBrowser(tether).get(url.toString());
+		const answer = await newBrowser(tether()).get(url.toString());
 		expect(answer.status).toBe(400);
 		expect(answer.headers.get("location")).toBeNull();
 	});
 
 	it("refuses a link flow's callback in a browser other than the one that opened the intent", async () => {
 		const { callback } = await callbackFor(
-			tether,
-			newBrowser(tether),
+			tether(),
+			newBrowser(tether()),
 			"link-stolen-callback",
 			{ startUrl: await intentFor(alice.accessToken) },
 		);
-		const answer = await newBrowser(tether).get(callback.toString());
+		const answer = await newBrowser(tether()).get(callback.toString());
 		expect(answer.status).toBe(400);
 		expect(
-			await tether.store.findConnectedAccount(
+			await tether().store.findConnectedAccount(
 				"upstream",
 				"link-stolen-callback",
 			),
@@ -120,7 +112,7 @@ describe("linking takeover, against a real Tether process", () => {
 	});
 
 	it("lets a session create intents only for itself", async () => {
-		const answer = await call(tether, "POST", "/v1/link/upstream", {
+		const answer = await call(tether(), "POST", "/v1/link/upstream", {
 			token: bob.accessToken,
 			body: { userId: alice.user.id },
 		});
@@ -130,7 +122,7 @@ describe("linking takeover, against a real Tether process", () => {
 
 	it("refuses to link an account that belongs to another user, without saying whose it is", async () => {
 		const before = await call(
-			tether,
+			tether(),
 			"POST",
 			`/v1/connected-accounts/me/upstream/link-alice/access-token`,
 			{ token: alice.accessToken },
@@ -138,7 +130,7 @@ describe("linking takeover, against a real Tether process", () => {
 		expect(before.status).toBe(200);
 		// Bob links, and at the provider signs in as Alice's account (a shared machine, a phished
 		// provider session): Tether must not move it to Bob or give him its tokens.
-		const landed = await newBrowser(tether).follow(
+		const landed = await newBrowser(tether()).follow(
 			await intentFor(bob.accessToken, { redirectTo: appUrl }),
 			{ account: "link-alice" },
 		);
@@ -150,14 +142,14 @@ describe("linking takeover, against a real Tether process", () => {
 			expect(decodeURIComponent(landed.href)).not.toContain(hint);
 		expect(await accountsOf(bob)).not.toContain("link-alice");
 		expect(await accountsOf(alice)).toContain("link-alice");
-		const owned = await tether.store.findConnectedAccount(
+		const owned = await tether().store.findConnectedAccount(
 			"upstream",
 			"link-alice",
 		);
 		expect(owned?.userId).toBe(alice.user.id);
 		// Alice's stored tokens are hers still, not the ones Bob's flow obtained.
 		const after = await call(
-			tether,
+			tether(),
 			"POST",
 			`/v1/connected-accounts/me/upstream/link-alice/access-token`,
 			{ token: alice.accessToken },
@@ -166,7 +158,7 @@ describe("linking takeover, against a real Tether process", () => {
 		expect(
 			(
 				await call(
-					tether,
+					tether(),
 					"POST",
 					`/v1/connected-accounts/me/upstream/link-alice/access-token`,
 					{ token: bob.accessToken },
@@ -178,7 +170,7 @@ describe("linking takeover, against a real Tether process", () => {
 	it("does not reveal another user's account through an upgrade intent naming it", async () => {
 		const naming = async (providerAccountId: string) => {
 			const url = await intentFor(bob.accessToken, { providerAccountId });
-			const start = await newBrowser(tether).get(url);
+			const start = await newBrowser(tether()).get(url);
 			expect(start.status).toBe(302);
 			return locationOf(start);
 		};
@@ -191,8 +183,8 @@ describe("linking takeover, against a real Tether process", () => {
 	});
 
 	it("never links by email: two provider accounts with one verified email are two users", async () => {
-		const first = await signIn(tether, "twin-one");
-		const second = await signIn(tether, "twin-two");
+		const first = await signIn(tether(), "twin-one");
+		const second = await signIn(tether(), "twin-two");
 		expect(second.user.id).not.toBe(first.user.id);
 		expect(
 			second.user.connectedAccounts.map((a) => a.providerAccountId),
@@ -200,8 +192,8 @@ describe("linking takeover, against a real Tether process", () => {
 	});
 
 	it("links with the secret key for the named user only", async () => {
-		const url = await intentFor(tether.secretKey, { userId: bob.user.id });
-		const landed = await newBrowser(tether).follow(url, {
+		const url = await intentFor(tether().secretKey, { userId: bob.user.id });
+		const landed = await newBrowser(tether()).follow(url, {
 			account: "link-for-bob",
 		});
 		expect(landed.searchParams.get("linked")).toBe("upstream");
@@ -209,5 +201,5 @@ describe("linking takeover, against a real Tether process", () => {
 		expect(await accountsOf(alice)).not.toContain("link-for-bob");
 	});
 
-	itLeavesNoSecrets(() => tether);
+	itLeavesNoSecrets(tether);
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
 	call,
 	callbackFor,
@@ -11,8 +11,7 @@ import {
 import {
 	appUrl,
 	portalUrl,
-	type SecurityTether,
-	startSecurityTether,
+	useSecurityTether,
 } from "./support/security-tether.ts";
 
 /**
@@ -77,21 +76,17 @@ const allowed = [
 ];
 
 describe("open redirects, against a real Tether process", () => {
-	let tether: SecurityTether;
+	const tether = useSecurityTether({ name: "security-redirect" });
 	let session: string;
 	beforeAll(async () => {
-		tether = await startSecurityTether({ name: "security-redirect" });
-		session = (await signIn(tether, "redir-user")).accessToken;
-	});
-	afterAll(async () => {
-		await tether?.close();
+		session = (await signIn(tether(), "redir-user")).accessToken;
 	});
 
 	it.each(tricks)(
 		"refuses %s as redirectTo at sign-in start",
 		async (_name, target) => {
-			const answer = await newBrowser(tether).get(
-				signinUrl(tether, { redirectTo: target }),
+			const answer = await newBrowser(tether()).get(
+				signinUrl(tether(), { redirectTo: target }),
 			);
 			expect(answer.status).toBe(400);
 			expect(answer.headers.get("location")).toBeNull();
@@ -102,8 +97,8 @@ describe("open redirects, against a real Tether process", () => {
 	it.each(tricks)(
 		"refuses %s as redirectTo for a link intent",
 		async (_name, target) => {
-			for (const token of [session, tether.secretKey]) {
-				const answer = await call(tether, "POST", "/v1/link/upstream", {
+			for (const token of [session, tether().secretKey]) {
+				const answer = await call(tether(), "POST", "/v1/link/upstream", {
 					token,
 					body: {
 						redirectTo: target,
@@ -119,18 +114,18 @@ describe("open redirects, against a real Tether process", () => {
 	it.each(allowed)(
 		"accepts %s (the allow-list is not a blanket refusal)",
 		async (target) => {
-			const answer = await newBrowser(tether).get(
-				signinUrl(tether, { redirectTo: target }),
+			const answer = await newBrowser(tether()).get(
+				signinUrl(tether(), { redirectTo: target }),
 			);
 			expect(answer.status).toBe(302);
-			expect(locationOf(answer)?.origin).toBe(tether.upstream.issuer);
+			expect(locationOf(answer)?.origin).toBe(tether().upstream.issuer);
 		},
 	);
 
 	it("lands on the stored redirectTo whatever the callback's query says", async () => {
-		const browser = newBrowser(tether);
-		const { callback } = await callbackFor(tether, browser, "redir-a", {
-			startUrl: signinUrl(tether, { redirectTo: `${portalUrl}/home` }),
+		const browser = newBrowser(tether());
+		const { callback } = await callbackFor(tether(), browser, "redir-a", {
+			startUrl: signinUrl(tether(), { redirectTo: `${portalUrl}/home` }),
 		});
 		for (const name of ["redirectTo", "redirect_to", "redirect_uri", "next"])
 			callback.searchParams.set(name, "https://evil.test/");
@@ -140,8 +135,8 @@ describe("open redirects, against a real Tether process", () => {
 	});
 
 	it("sends failures to the stored redirectTo too, never elsewhere", async () => {
-		const browser = newBrowser(tether);
-		const { callback } = await callbackFor(tether, browser, "redir-b");
+		const browser = newBrowser(tether());
+		const { callback } = await callbackFor(tether(), browser, "redir-b");
 		callback.searchParams.set("iss", "https://evil.test");
 		callback.searchParams.set("redirectTo", "https://evil.test/");
 		const landed = locationOf(await browser.get(callback.toString()));
@@ -150,14 +145,14 @@ describe("open redirects, against a real Tether process", () => {
 	});
 
 	it("keeps a link flow's redirectTo from the intent, not from the start URL's query", async () => {
-		const intent = await call(tether, "POST", "/v1/link/upstream", {
+		const intent = await call(tether(), "POST", "/v1/link/upstream", {
 			token: session,
 			body: { redirectTo: portalUrl },
 		});
 		const start = new URL(intent.body.url);
 		start.searchParams.set("redirectTo", "https://evil.test/");
-		const browser = newBrowser(tether);
-		const { callback } = await callbackFor(tether, browser, "redir-linked", {
+		const browser = newBrowser(tether());
+		const { callback } = await callbackFor(tether(), browser, "redir-linked", {
 			startUrl: start.toString(),
 		});
 		const landed = locationOf(await browser.get(callback.toString()));
@@ -165,5 +160,5 @@ describe("open redirects, against a real Tether process", () => {
 		expect(landed?.searchParams.get("linked")).toBe("upstream");
 	});
 
-	itLeavesNoSecrets(() => tether);
+	itLeavesNoSecrets(tether);
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
 	call,
 	callbackFor,
@@ -8,10 +8,7 @@ import {
 	newBrowser,
 	signinUrl,
 } from "./support/flows.ts";
-import {
-	type SecurityTether,
-	startSecurityTether,
-} from "./support/security-tether.ts";
+import { useSecurityTether } from "./support/security-tether.ts";
 
 const s256 = (verifier: string) =>
 	createHash("sha256").update(verifier).digest("base64url");
@@ -23,20 +20,14 @@ const newVerifier = () => randomBytes(48).toString("base64url");
  * a one-time code leaked from the app's URL is worthless without the verifier.
  */
 describe("PKCE, against a real Tether process", () => {
-	let tether: SecurityTether;
-	beforeAll(async () => {
-		tether = await startSecurityTether({ name: "security-pkce" });
-	});
-	afterAll(async () => {
-		await tether?.close();
-	});
+	const tether = useSecurityTether({ name: "security-pkce" });
 
 	it("proves each flow to the provider with the verifier behind that flow's own S256 challenge", async () => {
 		const challenges: string[] = [];
 		for (const account of ["pkce-a", "pkce-b"]) {
-			const browser = newBrowser(tether);
+			const browser = newBrowser(tether());
 			const { toProvider, callback } = await callbackFor(
-				tether,
+				tether(),
 				browser,
 				account,
 			);
@@ -45,7 +36,7 @@ describe("PKCE, against a real Tether process", () => {
 			const challenge = toProvider.searchParams.get("code_challenge") ?? "";
 			challenges.push(challenge);
 			expect((await browser.get(callback.toString())).status).toBe(302);
-			const exchange = tether.upstreams.upstream?.exchanges.at(-1);
+			const exchange = tether().upstreams.upstream?.exchanges.at(-1);
 			const form = new URLSearchParams(exchange?.requestBody);
 			expect(form.get("code")).toBe(callback.searchParams.get("code"));
 			const verifier = form.get("code_verifier") ?? "";
@@ -57,8 +48,8 @@ describe("PKCE, against a real Tether process", () => {
 
 	/** Signs in with an app-side challenge and returns the one-time code the app receives. */
 	async function codeFor(challenge: string, account: string): Promise<string> {
-		const landed = await newBrowser(tether).follow(
-			signinUrl(tether, { codeChallenge: challenge }),
+		const landed = await newBrowser(tether()).follow(
+			signinUrl(tether(), { codeChallenge: challenge }),
 			{ account },
 		);
 		const code = landed.searchParams.get("code");
@@ -67,7 +58,7 @@ describe("PKCE, against a real Tether process", () => {
 	}
 
 	const exchange = (code: string, codeVerifier?: string) =>
-		call(tether, "POST", "/v1/token/exchange", {
+		call(tether(), "POST", "/v1/token/exchange", {
 			body: codeVerifier === undefined ? { code } : { code, codeVerifier },
 		});
 
@@ -75,7 +66,7 @@ describe("PKCE, against a real Tether process", () => {
 		const verifier = newVerifier();
 		const challenge = s256(verifier);
 		// Sent below as a would-be verifier, but a challenge is public and stored with the code.
-		tether.ledger.markPublic(challenge);
+		tether().ledger.markPublic(challenge);
 		const unknown = await exchange(randomBytes(32).toString("base64url"));
 		expect(unknown.status).toBe(400);
 		for (const attempt of [
@@ -121,13 +112,13 @@ describe("PKCE, against a real Tether process", () => {
 	])(
 		"refuses a %s codeChallenge at sign-in start",
 		async (_name, challenge) => {
-			const answer = await newBrowser(tether).get(
-				signinUrl(tether, { codeChallenge: challenge }),
+			const answer = await newBrowser(tether()).get(
+				signinUrl(tether(), { codeChallenge: challenge }),
 			);
 			expect(answer.status).toBe(400);
 			expect(locationOf(answer)).toBeNull();
 		},
 	);
 
-	itLeavesNoSecrets(() => tether);
+	itLeavesNoSecrets(tether);
 });

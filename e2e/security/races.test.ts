@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tally } from "../support/tally.ts";
 import {
 	call,
@@ -9,10 +9,7 @@ import {
 	signIn,
 	signinUrl,
 } from "./support/flows.ts";
-import {
-	type SecurityTether,
-	startSecurityTether,
-} from "./support/security-tether.ts";
+import { useSecurityTether } from "./support/security-tether.ts";
 
 const parallel = 20;
 const statuses = (answers: { status: number }[]) =>
@@ -24,18 +21,12 @@ const statuses = (answers: { status: number }[]) =>
  * sessions from one code, two readers of one set of provider tokens, or two flows from one link.
  */
 describe("one-time endpoints raced, against a real Tether process", () => {
-	let tether: SecurityTether;
-	beforeAll(async () => {
-		tether = await startSecurityTether({ name: "security-races" });
-	});
-	afterAll(async () => {
-		await tether?.close();
-	});
+	const tether = useSecurityTether({ name: "security-races" });
 
 	it("gives the guide's provider tokens to exactly one of 20 parallel reads", async () => {
-		const session = await signIn(tether, "race-tokens");
+		const session = await signIn(tether(), "race-tokens");
 		const read = () =>
-			call(tether, "GET", "/v1/signin/provider/upstream/callback/tokens", {
+			call(tether(), "GET", "/v1/signin/provider/upstream/callback/tokens", {
 				token: session.accessToken,
 			});
 		const answers = await Promise.all(Array.from({ length: parallel }, read));
@@ -49,13 +40,13 @@ describe("one-time endpoints raced, against a real Tether process", () => {
 	});
 
 	it("exchanges a one-time code for exactly one session out of 20 parallel tries", async () => {
-		const landed = await newBrowser(tether).follow(signinUrl(tether), {
+		const landed = await newBrowser(tether()).follow(signinUrl(tether()), {
 			account: "race-code",
 		});
 		const code = landed.searchParams.get("code");
 		const answers = await Promise.all(
 			Array.from({ length: parallel }, () =>
-				call(tether, "POST", "/v1/token/exchange", { body: { code } }),
+				call(tether(), "POST", "/v1/token/exchange", { body: { code } }),
 			),
 		);
 		expect(statuses(answers)).toEqual({ 200: 1, 400: parallel - 1 });
@@ -64,14 +55,14 @@ describe("one-time endpoints raced, against a real Tether process", () => {
 	it("exchanges a PKCE-bound code once too, with half the racers holding a wrong verifier", async () => {
 		const verifier = randomBytes(40).toString("base64url");
 		const challenge = createHash("sha256").update(verifier).digest("base64url");
-		const landed = await newBrowser(tether).follow(
-			signinUrl(tether, { codeChallenge: challenge }),
+		const landed = await newBrowser(tether()).follow(
+			signinUrl(tether(), { codeChallenge: challenge }),
 			{ account: "race-pkce" },
 		);
 		const code = landed.searchParams.get("code");
 		const answers = await Promise.all(
 			Array.from({ length: parallel }, (_, i) =>
-				call(tether, "POST", "/v1/token/exchange", {
+				call(tether(), "POST", "/v1/token/exchange", {
 					body: {
 						code,
 						codeVerifier:
@@ -88,37 +79,37 @@ describe("one-time endpoints raced, against a real Tether process", () => {
 	});
 
 	it("delivers one callback once when 20 copies arrive at the same moment", async () => {
-		const browser = newBrowser(tether);
-		const { callback } = await callbackFor(tether, browser, "race-callback");
-		const before = tether.upstream.counters.tokenRequests.authorization_code;
+		const browser = newBrowser(tether());
+		const { callback } = await callbackFor(tether(), browser, "race-callback");
+		const before = tether().upstream.counters.tokenRequests.authorization_code;
 		const answers = await Promise.all(
 			Array.from({ length: parallel }, () => browser.get(callback.toString())),
 		);
 		expect(statuses(answers)).toEqual({ 302: 1, 400: parallel - 1 });
 		expect(
-			tether.upstream.counters.tokenRequests.authorization_code - before,
+			tether().upstream.counters.tokenRequests.authorization_code - before,
 		).toBe(1);
 	});
 
 	it("opens a link intent in exactly one of 20 browsers racing for it", async () => {
-		const owner = await signIn(tether, "race-link-owner");
-		const intent = await call(tether, "POST", "/v1/link/upstream", {
+		const owner = await signIn(tether(), "race-link-owner");
+		const intent = await call(tether(), "POST", "/v1/link/upstream", {
 			token: owner.accessToken,
 			body: {},
 		});
 		const answers = await Promise.all(
 			Array.from({ length: parallel }, () =>
-				newBrowser(tether).get(intent.body.url),
+				newBrowser(tether()).get(intent.body.url),
 			),
 		);
 		expect(statuses(answers)).toEqual({ 302: 1, 400: parallel - 1 });
 	});
 
 	it("rotates a session refresh token once under 20 parallel uses, and treats the rest as reuse", async () => {
-		const session = await signIn(tether, "race-refresh");
+		const session = await signIn(tether(), "race-refresh");
 		const answers = await Promise.all(
 			Array.from({ length: parallel }, () =>
-				call(tether, "POST", "/v1/token", {
+				call(tether(), "POST", "/v1/token", {
 					body: { refreshToken: session.refreshToken },
 				}),
 			),
@@ -130,7 +121,7 @@ describe("one-time endpoints raced, against a real Tether process", () => {
 		);
 		// The losers presented a rotated token: the family is revoked, the winner's token with it.
 		for (const win of wins) {
-			const next = await call(tether, "POST", "/v1/token", {
+			const next = await call(tether(), "POST", "/v1/token", {
 				body: { refreshToken: win.body.refreshToken },
 			});
 			expect(next.status).toBe(401);
@@ -138,11 +129,11 @@ describe("one-time endpoints raced, against a real Tether process", () => {
 	});
 
 	it("unlinks an account once when 20 deletes race", async () => {
-		const session = await signIn(tether, "race-unlink");
+		const session = await signIn(tether(), "race-unlink");
 		const answers = await Promise.all(
 			Array.from({ length: parallel }, () =>
 				call(
-					tether,
+					tether(),
 					"DELETE",
 					"/v1/connected-accounts/me/upstream/race-unlink",
 					{
@@ -154,5 +145,5 @@ describe("one-time endpoints raced, against a real Tether process", () => {
 		expect(statuses(answers)).toEqual({ 204: 1, 404: parallel - 1 });
 	});
 
-	itLeavesNoSecrets(() => tether);
+	itLeavesNoSecrets(tether);
 });

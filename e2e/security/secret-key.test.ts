@@ -1,11 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { SessionBody } from "../../packages/server/test/harness.ts";
 import { call, itLeavesNoSecrets, signIn } from "./support/flows.ts";
-import {
-	appUrl,
-	type SecurityTether,
-	startSecurityTether,
-} from "./support/security-tether.ts";
+import { appUrl, useSecurityTether } from "./support/security-tether.ts";
 
 /**
  * Secret-key misuse: the app backend's `tsk_…` key acts for every user, so it is accepted only as
@@ -14,32 +10,28 @@ import {
  * is refused even when it is right, because it has leaked to a front end.
  */
 describe("secret-key misuse, against a real Tether process", () => {
-	let tether: SecurityTether;
+	const tether = useSecurityTether({ name: "security-secret-key" });
 	let user: SessionBody;
 	let path: string;
 	beforeAll(async () => {
-		tether = await startSecurityTether({ name: "security-secret-key" });
-		user = await signIn(tether, "sk-user");
+		user = await signIn(tether(), "sk-user");
 		path = `/v1/connected-accounts/${user.user.id}`;
-	});
-	afterAll(async () => {
-		await tether?.close();
 	});
 
 	const withKey = (token: string | undefined, headers = {}) =>
-		call(tether, "GET", path, {
+		call(tether(), "GET", path, {
 			...(token === undefined ? {} : { token }),
 			headers,
 		});
 
 	it("serves the right key from a backend (the control)", async () => {
-		const answer = await withKey(tether.secretKey);
+		const answer = await withKey(tether().secretKey);
 		expect(answer.status).toBe(200);
 		expect(answer.body.items[0].providerAccountId).toBe("sk-user");
 	});
 
 	it("answers 401 to a missing key and to every near miss, never with data", async () => {
-		const key = tether.secretKey;
+		const key = tether().secretKey;
 		const lastFlipped = `${key.slice(0, -1)}${key.endsWith("A") ? "B" : "A"}`;
 		const missing = await withKey(undefined);
 		expect(missing.status).toBe(401);
@@ -50,7 +42,7 @@ describe("secret-key misuse, against a real Tether process", () => {
 			`${key}x`,
 			key.toUpperCase(),
 			"tsk_",
-			tether.adminSecret,
+			tether().adminSecret,
 		]) {
 			const answer = await withKey(wrong);
 			expect(answer.status).toBe(401);
@@ -70,7 +62,7 @@ describe("secret-key misuse, against a real Tether process", () => {
 		["an X-Api-Key header", (key: string) => ({ "x-api-key": key })],
 		["a cookie", (key: string) => ({ cookie: `secretKey=${key}` })],
 	])("does not take the key from %s", async (_name, headers) => {
-		const answer = await withKey(undefined, headers(tether.secretKey));
+		const answer = await withKey(undefined, headers(tether().secretKey));
 		expect(answer.status).toBe(401);
 		expect(answer.body.items).toBeUndefined();
 	});
@@ -83,17 +75,17 @@ describe("secret-key misuse, against a real Tether process", () => {
 		"authorization",
 		"api_key",
 	])("refuses the key in the query string as %s", async (name) => {
-		for (const value of [tether.secretKey, `Bearer ${tether.secretKey}`]) {
+		for (const value of [tether().secretKey, `Bearer ${tether().secretKey}`]) {
 			const query = new URLSearchParams({ [name]: value });
-			const answer = await call(tether, "GET", `${path}?${query}`);
+			const answer = await call(tether(), "GET", `${path}?${query}`);
 			expect([400, 401]).toContain(answer.status);
 			expect(answer.body.items).toBeUndefined();
 		}
 		// With a session beside it the key grants nothing beyond the session's own reach.
 		const other = await call(
-			tether,
+			tether(),
 			"GET",
-			`/v1/connected-accounts/usr_someone_else?${name}=${tether.secretKey}`,
+			`/v1/connected-accounts/usr_someone_else?${name}=${tether().secretKey}`,
 			{ token: user.accessToken },
 		);
 		expect([400, 403]).toContain(other.status);
@@ -101,13 +93,13 @@ describe("secret-key misuse, against a real Tether process", () => {
 
 	it("says why when the key is plainly in the URL", async () => {
 		const answer = await call(
-			tether,
+			tether(),
 			"GET",
-			`${path}?secretKey=${tether.secretKey}`,
+			`${path}?secretKey=${tether().secretKey}`,
 		);
 		expect(answer.status).toBe(400);
 		expect(answer.body.code).toBe("INVALID_REQUEST");
-		expect(JSON.stringify(answer.body)).not.toContain(tether.secretKey);
+		expect(JSON.stringify(answer.body)).not.toContain(tether().secretKey);
 	});
 
 	it.each([
@@ -116,25 +108,25 @@ describe("secret-key misuse, against a real Tether process", () => {
 		["an opaque origin", "null"],
 		["Tether's own origin", "TETHER"],
 	])("refuses the right key sent by a browser on %s", async (_name, origin) => {
-		const answer = await withKey(tether.secretKey, {
-			origin: origin === "TETHER" ? tether.baseUrl : origin,
+		const answer = await withKey(tether().secretKey, {
+			origin: origin === "TETHER" ? tether().baseUrl : origin,
 		});
 		expect(answer.status).toBe(403);
 		expect(answer.body.code).toBe("FORBIDDEN");
 		expect(answer.body.items).toBeUndefined();
 		for (const method of ["POST", "DELETE"]) {
 			const write = await call(
-				tether,
+				tether(),
 				method,
 				`${path}/upstream/sk-user${method === "POST" ? "/access-token" : ""}`,
-				{ token: tether.secretKey, headers: { origin: "https://evil.test" } },
+				{ token: tether().secretKey, headers: { origin: "https://evil.test" } },
 			);
 			expect(write.status).toBe(403);
 		}
 	});
 
 	it("gives a cross-origin page no CORS grant to send Authorization", async () => {
-		const preflight = await fetch(`${tether.baseUrl}${path}`, {
+		const preflight = await fetch(`${tether().baseUrl}${path}`, {
 			method: "OPTIONS",
 			headers: {
 				origin: "https://evil.test",
@@ -146,15 +138,15 @@ describe("secret-key misuse, against a real Tether process", () => {
 		expect(
 			preflight.headers.get("access-control-allow-credentials"),
 		).toBeNull();
-		const simple = await withKey(tether.secretKey, {
+		const simple = await withKey(tether().secretKey, {
 			origin: "https://evil.test",
 		});
 		expect(simple.headers.get("access-control-allow-origin")).toBeNull();
 	});
 
 	it("still has the account afterwards: nothing above changed anything", async () => {
-		expect((await withKey(tether.secretKey)).body.items).toHaveLength(1);
+		expect((await withKey(tether().secretKey)).body.items).toHaveLength(1);
 	});
 
-	itLeavesNoSecrets(() => tether);
+	itLeavesNoSecrets(tether);
 });

@@ -1,17 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-	call,
-	callbackFor,
-	newBrowser,
-	signIn,
-	signinUrl,
-} from "./support/flows.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, callbackFor, newBrowser, signinUrl } from "./support/flows.ts";
 import { createLedger, findLeaks, type SecretKind } from "./support/ledger.ts";
-import {
-	type SecurityTether,
-	startSecurityTether,
-} from "./support/security-tether.ts";
+import { useSecurityTether } from "./support/security-tether.ts";
 
 /**
  * The final sweep (SPEC.md: logs never contain a token, code, state, verifier, secret; no plaintext
@@ -24,36 +15,32 @@ import {
  * Every other file of this suite ends with the same sweep over its own run.
  */
 describe("the secret sweep, against a real Tether process", () => {
-	let tether: SecurityTether;
+	const tether = useSecurityTether({
+		name: "security-sweep",
+		// Tokens that are never fresh (60 s against the 300 s margin): every access-token call
+		// refreshes at the upstream, which rotates refresh tokens.
+		upstream: { accessTokenTtlSeconds: 60 },
+	});
 	const adminAnswers: string[] = [];
 	beforeAll(async () => {
-		tether = await startSecurityTether({
-			name: "security-sweep",
-			// Tokens that are never fresh (60 s against the 300 s margin): every access-token call
-			// refreshes at the upstream, which rotates refresh tokens.
-			upstream: { accessTokenTtlSeconds: 60 },
-		});
 		await driveEverything();
 	}, 90_000);
-	afterAll(async () => {
-		await tether?.close();
-	});
 
 	async function driveEverything() {
 		const verifier = randomBytes(48).toString("base64url");
 		const challenge = createHash("sha256").update(verifier).digest("base64url");
-		const landed = await newBrowser(tether).follow(
-			signinUrl(tether, { codeChallenge: challenge }),
+		const landed = await newBrowser(tether()).follow(
+			signinUrl(tether(), { codeChallenge: challenge }),
 			{ account: "sweep-user" },
 		);
 		const code = landed.searchParams.get("code");
-		const session = await call(tether, "POST", "/v1/token/exchange", {
+		const session = await call(tether(), "POST", "/v1/token/exchange", {
 			body: { code, codeVerifier: verifier },
 		});
 		expect(session.status).toBe(200);
 		const token = session.body.accessToken;
 		const provider = await call(
-			tether,
+			tether(),
 			"GET",
 			"/v1/signin/provider/upstream/callback/tokens",
 			{ token },
@@ -61,7 +48,7 @@ describe("the secret sweep, against a real Tether process", () => {
 		expect(provider.status).toBe(200);
 		for (let i = 0; i < 2; i++) {
 			const refreshed = await call(
-				tether,
+				tether(),
 				"POST",
 				"/v1/token/provider/upstream",
 				{
@@ -71,7 +58,7 @@ describe("the secret sweep, against a real Tether process", () => {
 			);
 			expect(refreshed.status).toBe(200);
 		}
-		const rotated = await call(tether, "POST", "/v1/token", {
+		const rotated = await call(tether(), "POST", "/v1/token", {
 			body: { refreshToken: session.body.refreshToken },
 		});
 		expect(rotated.status).toBe(200);
@@ -82,32 +69,32 @@ describe("the secret sweep, against a real Tether process", () => {
 			{},
 			{ providerAccountId: "sweep-second", scopes: ["read"] },
 		]) {
-			const intent = await call(tether, "POST", "/v1/link/upstream", {
+			const intent = await call(tether(), "POST", "/v1/link/upstream", {
 				token: current,
 				body,
 			});
-			await newBrowser(tether).follow(intent.body.url, {
+			await newBrowser(tether()).follow(intent.body.url, {
 				account: "sweep-second",
 			});
 		}
 		for (const scopes of [[], ["read"], ["admin-scope-never-granted"]])
 			await call(
-				tether,
+				tether(),
 				"POST",
 				"/v1/connected-accounts/me/upstream/sweep-second/access-token",
 				{ token: current, body: { scopes } },
 			);
 		await call(
-			tether,
+			tether(),
 			"POST",
 			`/v1/connected-accounts/${rotated.body.user.id}/upstream/sweep-user/access-token`,
-			{ token: tether.secretKey },
+			{ token: tether().secretKey },
 		);
-		expect(tether.upstream.counters.refreshSuccesses).toBeGreaterThan(0);
+		expect(tether().upstream.counters.refreshSuccesses).toBeGreaterThan(0);
 		expect(
 			(
 				await call(
-					tether,
+					tether(),
 					"DELETE",
 					"/v1/connected-accounts/me/upstream/sweep-second",
 					{ token: current },
@@ -116,21 +103,23 @@ describe("the secret sweep, against a real Tether process", () => {
 		).toBe(204);
 
 		// Failures that carry secrets in their requests.
-		const browser = newBrowser(tether);
-		const { callback } = await callbackFor(tether, browser, "sweep-fail");
+		const browser = newBrowser(tether());
+		const { callback } = await callbackFor(tether(), browser, "sweep-fail");
 		await browser.get(callback.toString());
 		await browser.get(callback.toString());
-		await call(tether, "POST", "/v1/token/exchange", { body: { code } });
-		await call(tether, "POST", "/v1/token", {
+		await call(tether(), "POST", "/v1/token/exchange", { body: { code } });
+		await call(tether(), "POST", "/v1/token", {
 			body: { refreshToken: session.body.refreshToken },
 		});
-		await call(tether, "GET", `/v1/user?secretKey=${tether.secretKey}`);
-		await call(tether, "GET", "/v1/user", { token: `${tether.secretKey}x` });
-		await call(tether, "GET", "/v1/user", { token: `${current}x` });
-		await call(tether, "GET", "/v1/user", {
+		await call(tether(), "GET", `/v1/user?secretKey=${tether().secretKey}`);
+		await call(tether(), "GET", "/v1/user", {
+			token: `${tether().secretKey}x`,
+		});
+		await call(tether(), "GET", "/v1/user", { token: `${current}x` });
+		await call(tether(), "GET", "/v1/user", {
 			headers: { authorization: `Basic ${provider.body.accessToken}` },
 		});
-		await call(tether, "POST", "/v1/token/provider/upstream", {
+		await call(tether(), "POST", "/v1/token/provider/upstream", {
 			token: current,
 			body: { refreshToken: `${provider.body.refreshToken}x` },
 		});
@@ -143,19 +132,19 @@ describe("the secret sweep, against a real Tether process", () => {
 			["GET", "/v1/admin/events"],
 			["POST", "/v1/admin/accounts/upstream/sweep-user/refresh"],
 		] as const) {
-			const answer = await call(tether, method, path, {
-				token: tether.adminSecret,
+			const answer = await call(tether(), method, path, {
+				token: tether().adminSecret,
 			});
 			expect(answer.status, path).toBe(200);
 			adminAnswers.push(JSON.stringify(answer.body));
 		}
 		expect(
-			(await call(tether, "POST", "/v1/signout", { token: current })).status,
+			(await call(tether(), "POST", "/v1/signout", { token: current })).status,
 		).toBe(204);
 	}
 
 	it("collected every kind of secret the run made, from both sides", () => {
-		const kinds = new Set(tether.ledger.secrets.values());
+		const kinds = new Set(tether().ledger.secrets.values());
 		const expected: SecretKind[] = [
 			"state",
 			"nonce",
@@ -175,11 +164,11 @@ describe("the secret sweep, against a real Tether process", () => {
 			"encryption key",
 		];
 		expect([...kinds].sort()).toEqual([...expected].sort());
-		expect(tether.ledger.secrets.size).toBeGreaterThan(40);
+		expect(tether().ledger.secrets.size).toBeGreaterThan(40);
 	});
 
 	it("searches the real places: request lines in the logs, the account in the database, counters in /metrics", async () => {
-		const haystacks = await tether.haystacks();
+		const haystacks = await tether().haystacks();
 		expect(haystacks.logs).toContain('"path":"/v1/token/exchange"');
 		expect(haystacks.database).toContain("sweep-user");
 		expect(haystacks.metrics).toContain("/v1/token/exchange");
@@ -188,23 +177,23 @@ describe("the secret sweep, against a real Tether process", () => {
 
 	it("would notice a leak: a value sent where Tether logs it is found", async () => {
 		const canary = `canary${randomBytes(16).toString("hex")}`;
-		await call(tether, "GET", `/v1/no-such-route/${canary}`);
+		await call(tether(), "GET", `/v1/no-such-route/${canary}`);
 		const ledger = createLedger();
 		ledger.add("secret key", canary);
-		expect(findLeaks(ledger, await tether.haystacks())).toEqual([
+		expect(findLeaks(ledger, await tether().haystacks())).toEqual([
 			`secret key ${canary.slice(0, 6)}… in logs`,
 		]);
 	});
 
 	it("finds no secret of the run in any log line, error answer, admin answer, /metrics or the database", async () => {
-		const haystacks = await tether.haystacks();
-		const adminLedgerCheck = findLeaks(tether.ledger, {
+		const haystacks = await tether().haystacks();
+		const adminLedgerCheck = findLeaks(tether().ledger, {
 			logs: "",
 			errorAnswers: "",
 			metrics: adminAnswers.join("\n"),
 			database: "",
 		}).map((leak) => leak.replace(/ in metrics$/, " in admin answers"));
-		expect([...adminLedgerCheck, ...(await tether.findLeaks())]).toEqual([]);
+		expect([...adminLedgerCheck, ...(await tether().findLeaks())]).toEqual([]);
 		expect(haystacks.logs.split("\n").length).toBeGreaterThan(40);
 	});
 });

@@ -8,6 +8,7 @@ import {
 	type Upstream,
 	type UpstreamOptions,
 } from "@tether/testkit";
+import { afterAll, beforeAll } from "vitest";
 import {
 	createStore,
 	type Store,
@@ -256,4 +257,24 @@ export async function startSecurityTether(
 		await cleanup();
 		throw error;
 	}
+}
+
+/**
+ * The Tether of one test file: started before its tests, closed after them. Returns a getter, as
+ * the instance exists only once `beforeAll` has run.
+ */
+export function useSecurityTether(
+	options: SecurityTetherOptions,
+): () => SecurityTether {
+	let tether: SecurityTether | undefined;
+	beforeAll(async () => {
+		tether = await startSecurityTether(options);
+	});
+	afterAll(async () => {
+		await tether?.close();
+	});
+	return () => {
+		if (tether === undefined) throw new Error(`${options.name} did not start`);
+		return tether;
+	};
 }
