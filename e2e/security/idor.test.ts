@@ -205,6 +205,23 @@ describe("IDOR on every account route, against a real Tether process", () => {
 		}
 	});
 
+	it("takes a session only from the Authorization header, never from the URL or a cookie", async () => {
+		for (const [method, path] of accountRoutes("me", "idor-bob")) {
+			for (const name of ["access_token", "token", "session"]) {
+				const inQuery = await call(
+					tether(),
+					method,
+					`${path}?${name}=${bob.accessToken}`,
+				);
+				expect(inQuery.status).toBe(401);
+			}
+			const inCookie = await call(tether(), method, path, {
+				headers: { cookie: `session=${bob.accessToken}` },
+			});
+			expect(inCookie.status).toBe(401);
+		}
+	});
+
 	it("left every one of Alice's accounts in place, and the secret key still sees them", async () => {
 		const mine = await call(tether(), "GET", "/v1/connected-accounts/me", {
 			token: alice.accessToken,

@@ -109,12 +109,16 @@ function limitOnly(name: string) {
 describe("rate limits and their bypass attempts, against real Tether processes", () => {
 	const tethers: Record<string, SecurityTether> = {};
 	beforeAll(async () => {
-		const names = ["token", "signin", "callback", "api"] as const;
+		const names = ["token", "signin", "callback", "api", "proxied"] as const;
 		const started = await Promise.allSettled(
 			names.map((name) =>
 				startSecurityTether({
 					name: `security-rate-${name}`,
-					config: limitOnly(name),
+					config:
+						name === "proxied"
+							? // Behind one proxy: the client is the address that proxy appends last.
+								{ ...limitOnly("token"), trustProxy: 1 }
+							: limitOnly(name),
 				}),
 			),
 		);
@@ -240,6 +244,23 @@ describe("rate limits and their bypass attempts, against real Tether processes",
 			(await call(tether, "GET", "/v1/user", { token: other.accessToken }))
 				.status,
 		).toBe(200);
+	});
+
+	it("behind a trusted proxy, holds the limit however the client fills the left of X-Forwarded-For", async () => {
+		const tether = the("proxied");
+		const outcomes: Outcome[] = [];
+		for (let i = 0; i < attempts; i++)
+			outcomes.push(
+				await send(tether.port, {
+					...json("/v1/token/exchange", { code: "c".repeat(43) }),
+					headers: [
+						["Content-Type", "application/json"],
+						// What the client wrote, then the address the proxy saw and appended.
+						["X-Forwarded-For", `198.51.100.${i}, 10.${i}.0.1, 192.0.2.77`],
+					],
+				}),
+			);
+		expectOneBudget(outcomes);
 	});
 
 	itLeavesNoSecrets(() => the("api"));
