@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/scale.ts [--sizes 1000,100000,1000000] [--databases sqlite,postgres]
  *                          [--rounds 3] [--duration 5] [--connections 1,32]
- *                          [--refresher-accounts 1000]
+ *                          [--refresher-accounts 1000] [--variant label=/path/to/server/src/index.ts]
  *
  * For each database kind and size, a fresh database is migrated by Tether and seeded directly
  * (bench/lib/seed.ts: one user per account, every row sealed as Tether seals it). Then one Tether
@@ -18,6 +18,9 @@
  * within a minute, used just now), and a Tether process with the proactive refresher polling every
  * second (batches of 1,000) refreshes them against a token endpoint in this process that answers
  * at once; the rate is refreshes per second between the first and the last one.
+ *
+ * `--variant` also serves each database from another copy of the server (TETHER_BENCH_SERVER, see
+ * lib/tether-process.ts), in the same alternating rounds, to measure a change at scale.
  */
 import { createServer } from "node:http";
 import { loadavg } from "node:os";
@@ -56,6 +59,7 @@ const { values: args } = parseArgs({
 		duration: { type: "string", default: "5" },
 		connections: { type: "string", default: "1,32" },
 		"refresher-accounts": { type: "string", default: "1000" },
+		variant: { type: "string" },
 	},
 });
 const sizes = args.sizes.split(",").map(Number);
@@ -130,6 +134,8 @@ interface Setup {
 	seedSeconds: number;
 	seedRowsPerSecond: number;
 	databaseBytes: number;
+	/** Served by another copy of the server (`--variant`); shares the database of its base. */
+	variant?: { label: string; entry: string };
 	child?: ChildHandle;
 	rssBytes?: number;
 	peakRssBytes?: number;
@@ -152,7 +158,12 @@ async function startTether(
 			provider,
 			...(proactiveRefresh === undefined ? {} : { proactiveRefresh }),
 		},
-		{ logFile: logFileFor(`scale-${setup.name}`) },
+		{
+			logFile: logFileFor(`scale-${setup.name}`),
+			...(setup.variant === undefined
+				? {}
+				: { env: { TETHER_BENCH_SERVER: setup.variant.entry } }),
+		},
 	);
 }
 
@@ -192,6 +203,15 @@ try {
 			});
 		}
 
+	if (args.variant !== undefined) {
+		const [label = "variant", entry = ""] = args.variant.split("=");
+		for (const base of [...setups])
+			setups.push({
+				...base,
+				name: `${base.name}-${label}`,
+				variant: { label, entry },
+			});
+	}
 	for (const setup of setups) {
 		setup.child = await startTether(setup);
 		// Every account must open (its AAD binds the row): check a few before measuring.
@@ -247,6 +267,7 @@ try {
 	// The proactive refresher, one database at a time.
 	const refresher: Record<string, unknown>[] = [];
 	for (const setup of setups) {
+		if (setup.variant !== undefined) continue;
 		const count = Math.min(refresherAccounts, setup.size);
 		const chosen = new Set<number>();
 		while (chosen.size < count)
@@ -332,6 +353,7 @@ FROM connected_accounts WHERE provider_config_id = $1 AND last_refresh_at >= $2`
 			database: setup.name,
 			kind: setup.kind,
 			size: setup.size,
+			variant: setup.variant?.label ?? null,
 			seedSeconds: setup.seedSeconds,
 			seedAccountsPerSecond: setup.seedRowsPerSecond,
 			databaseMiB: round1(setup.databaseBytes / 2 ** 20),
@@ -344,7 +366,7 @@ FROM connected_accounts WHERE provider_config_id = $1 AND last_refresh_at >= $2`
 	// Latency at the largest size over the smallest, per database kind and connection count.
 	const ratios = kinds.flatMap((kind) =>
 		connectionLevels.map((connections) => {
-			const own = summary.filter((s) => s.kind === kind);
+			const own = summary.filter((s) => s.kind === kind && s.variant === null);
 			const small = own[0]?.byConnections[connections];
 			const large = own[own.length - 1]?.byConnections[connections];
 			return {
@@ -410,7 +432,7 @@ FROM connected_accounts WHERE provider_config_id = $1 AND last_refresh_at >= $2`
 } finally {
 	for (const setup of setups) {
 		await setup.child?.stop();
-		await setup.db.drop().catch(() => {});
+		if (setup.variant === undefined) await setup.db.drop().catch(() => {});
 	}
 	tokenServer.close();
 }
