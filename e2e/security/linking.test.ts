@@ -63,15 +63,35 @@ describe("linking takeover, against a real Tether process", () => {
 		expect(url.searchParams.get("intent")).toMatch(/^[\w-]{43}$/);
 	});
 
-	it("attaches the account to the intent's user, whoever's browser opens it", async () => {
+	it("never attaches the account to the user of the browser that opens someone else's intent", async () => {
 		const url = await intentFor(alice.accessToken);
-		// Bob's browser, with Bob signed in elsewhere in it, opens Alice's intent.
-		const landed = await newBrowser(tether()).follow(url, {
-			account: "link-opened-by-bob",
-		});
-		expect(landed.searchParams.get("linked")).toBe("upstream");
-		expect(await accountsOf(alice)).toContain("link-opened-by-bob");
+		// Bob's browser, with Bob signed in to the app elsewhere in it, opens Alice's intent.
+		await newBrowser(tether()).follow(url, { account: "link-opened-by-bob" });
 		expect(await accountsOf(bob)).not.toContain("link-opened-by-bob");
+	});
+
+	/*
+	 * KNOWN WEAKNESS, reported rather than fixed here: forced linking (link CSRF). Alice creates a
+	 * link intent for herself and gets Bob to open the URL within its 5 minutes; Bob's browser goes
+	 * to the provider, where Bob is signed in and (for a client he has approved before) consent is
+	 * skipped, and Tether attaches Bob's provider account to Alice, who can then read its access
+	 * tokens. The intent is bound to its creator but not to the browser of its creator: nothing in
+	 * the start URL or the callback proves that the browser finishing the flow belongs to Alice.
+	 * The fix is a protocol change across server and SDK (finish a link like a sign-in: the callback
+	 * returns a one-time link code to the app, which the intent's owner must redeem with her own
+	 * session in that same browser), so this test documents the attack until then.
+	 */
+	it.fails("does not attach Bob's provider account to Alice when Alice's link intent is opened in Bob's browser (forced linking)", async () => {
+		const url = await intentFor(alice.accessToken);
+		await newBrowser(tether()).follow(url, { account: "link-forced-bob" });
+		expect(await accountsOf(alice)).not.toContain("link-forced-bob");
+		const token = await call(
+			tether(),
+			"POST",
+			"/v1/connected-accounts/me/upstream/link-forced-bob/access-token",
+			{ token: alice.accessToken },
+		);
+		expect(token.status).toBe(404);
 	});
 
 	it("opens an intent once: a second opening, in any browser, is refused before the provider", async () => {

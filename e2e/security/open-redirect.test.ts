@@ -144,6 +144,37 @@ describe("open redirects, against a real Tether process", () => {
 		expect(landed?.searchParams.get("error")).toBe("invalid_callback");
 	});
 
+	it.each([
+		["a known error with a description", "access_denied", "access_denied"],
+		["an unknown error", "<script>alert(1)</script>", "provider_error"],
+		["an error that is a URL", "https://evil.test/", "provider_error"],
+	])(
+		"passes on %s from the provider as a fixed code only",
+		async (_name, error, expected) => {
+			const browser = newBrowser(tether());
+			const { toProvider } = await callbackFor(tether(), browser, "redir-err");
+			const forged = new URL(
+				`${tether().baseUrl}/v1/signin/provider/upstream/callback`,
+			);
+			forged.searchParams.set("error", error);
+			forged.searchParams.set(
+				"error_description",
+				"Log in again at https://evil.test/",
+			);
+			forged.searchParams.set("error_uri", "https://evil.test/help");
+			forged.searchParams.set(
+				"state",
+				toProvider.searchParams.get("state") ?? "",
+			);
+			forged.searchParams.set("iss", tether().upstream.issuer);
+			const landed = locationOf(await browser.get(forged.toString()));
+			expect(`${landed?.origin}${landed?.pathname}`).toBe(appUrl);
+			expect(Object.fromEntries(landed?.searchParams ?? [])).toEqual({
+				error: expected,
+			});
+		},
+	);
+
 	it("keeps a link flow's redirectTo from the intent, not from the start URL's query", async () => {
 		const intent = await call(tether(), "POST", "/v1/link/upstream", {
 			token: session,

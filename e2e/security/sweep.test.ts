@@ -123,6 +123,22 @@ describe("the secret sweep, against a real Tether process", () => {
 			token: current,
 			body: { refreshToken: `${provider.body.refreshToken}x` },
 		});
+		// Secrets inside fields that fail validation: an error may name the field, never echo it.
+		const probes: [string, unknown][] = [
+			["/v1/token/exchange", { code, codeVerifier: `${verifier}!` }],
+			["/v1/token/exchange", { code: code?.repeat(20) }],
+			["/v1/token", { refreshToken: session.body.refreshToken.repeat(20) }],
+			["/v1/token", { refreshToken: [session.body.refreshToken] }],
+			["/v1/token/exchange", { code: { $ne: code } }],
+		];
+		for (const [path, body] of probes)
+			expect((await call(tether(), "POST", path, { body })).status).toBe(400);
+		await call(tether(), "POST", "/v1/link/upstream", {
+			token: current,
+			body: {
+				redirectTo: `https://evil.test/?leak=${provider.body.accessToken}`,
+			},
+		});
 
 		for (const [method, path] of [
 			["GET", "/v1/admin/users"],
