@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
 	type RawRequest,
 	rawRequest,
@@ -8,7 +8,7 @@ import { call, itLeavesNoSecrets, signIn } from "./support/flows.ts";
 import {
 	appUrl,
 	type SecurityTether,
-	startSecurityTether,
+	useSecurityTether,
 } from "./support/security-tether.ts";
 
 /** The budget of the one limit each process has on; an hour-long window, so nothing refills mid-test. */
@@ -107,35 +107,22 @@ function limitOnly(name: string) {
 }
 
 describe("rate limits and their bypass attempts, against real Tether processes", () => {
-	const tethers: Record<string, SecurityTether> = {};
-	beforeAll(async () => {
-		const names = ["token", "signin", "callback", "api", "proxied"] as const;
-		const started = await Promise.allSettled(
-			names.map((name) =>
-				startSecurityTether({
-					name: `security-rate-${name}`,
-					config:
-						name === "proxied"
-							? // Behind one proxy: the client is the address that proxy appends last.
-								{ ...limitOnly("token"), trustProxy: 1 }
-							: limitOnly(name),
-				}),
-			),
-		);
-		for (const [index, result] of started.entries()) {
-			if (result.status === "fulfilled")
-				tethers[names[index] ?? ""] = result.value;
-		}
-		for (const result of started)
-			if (result.status === "rejected") throw result.reason;
-	});
-	afterAll(async () => {
-		await Promise.all(Object.values(tethers).map((t) => t.close()));
-	});
+	const limited = (
+		name: string,
+		config: Record<string, unknown> = limitOnly(name),
+	) => useSecurityTether({ name: `security-rate-${name}`, config });
+	const tethers: Record<string, () => SecurityTether> = {
+		token: limited("token"),
+		signin: limited("signin"),
+		callback: limited("callback"),
+		api: limited("api"),
+		// Behind one proxy: the client is the address that proxy appends last.
+		proxied: limited("proxied", { ...limitOnly("token"), trustProxy: 1 }),
+	};
 	const the = (name: string): SecurityTether => {
-		const found = tethers[name];
-		if (found === undefined) throw new Error(`${name} did not start`);
-		return found;
+		const tether = tethers[name];
+		if (tether === undefined) throw new Error(`no ${name} process`);
+		return tether();
 	};
 
 	/** Sends `attempts` requests cycling through spellings and forged client addresses. */

@@ -267,12 +267,14 @@ export function useSecurityTether(
 	options: SecurityTetherOptions,
 ): () => SecurityTether {
 	let tether: SecurityTether | undefined;
+	// Generous: on a busy machine (two cores shared with other suites) a process start, its
+	// migrations and the upstream's key generation can take far longer than here alone.
 	beforeAll(async () => {
 		tether = await startSecurityTether(options);
-	});
+	}, 120_000);
 	afterAll(async () => {
 		await tether?.close();
-	});
+	}, 60_000);
 	return () => {
 		if (tether === undefined) throw new Error(`${options.name} did not start`);
 		return tether;
