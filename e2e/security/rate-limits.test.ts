@@ -110,7 +110,14 @@ describe("rate limits and their bypass attempts, against real Tether processes",
 	const limited = (
 		name: string,
 		config: Record<string, unknown> = limitOnly(name),
-	) => useSecurityTether({ name: `security-rate-${name}`, config });
+	) =>
+		// Buckets live in each process's memory: SQLite always, so five processes do not hold
+		// fifty PostgreSQL connections while other suites need theirs.
+		useSecurityTether({
+			name: `security-rate-${name}`,
+			config,
+			database: "sqlite",
+		});
 	const tethers: Record<string, () => SecurityTether> = {
 		token: limited("token"),
 		signin: limited("signin"),

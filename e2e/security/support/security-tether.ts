@@ -84,6 +84,11 @@ export interface SecurityTetherOptions {
 	upstream?: Partial<UpstreamOptions>;
 	/** Config fields over the defaults (rate limits off, proactive refresh off). */
 	config?: Record<string, unknown>;
+	/**
+	 * `sqlite` even when PostgreSQL is offered: for files whose subject lives in process memory
+	 * (rate-limit buckets), where another database adds only connections.
+	 */
+	database?: "sqlite";
 }
 
 /**
@@ -146,7 +151,7 @@ export async function startSecurityTether(
 		const dir = mkdtempSync(join(tmpdir(), "tether-security-"));
 		cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
 		let database: { url: string; store: Store; dump(): Promise<string> };
-		const pgUrl = postgresUrl;
+		const pgUrl = options.database === "sqlite" ? undefined : postgresUrl;
 		if (pgUrl === undefined) {
 			database = await openTestStore("sqlite");
 		} else {
