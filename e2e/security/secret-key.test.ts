@@ -144,6 +144,28 @@ describe("secret-key misuse, against a real Tether process", () => {
 		expect(simple.headers.get("access-control-allow-origin")).toBeNull();
 	});
 
+	it("keeps the operator's surfaces behind the admin secret, in the header only", async () => {
+		for (const [path, token] of [
+			["/v1/admin/users", undefined],
+			["/v1/admin/users", tether().secretKey],
+			[`/v1/admin/users?adminSecret=${tether().adminSecret}`, undefined],
+			[`/v1/admin/users?access_token=${tether().adminSecret}`, undefined],
+			["/metrics", undefined],
+			["/metrics", tether().secretKey],
+			[`/metrics?adminSecret=${tether().adminSecret}`, undefined],
+		] as const) {
+			const answer = await call(tether(), "GET", path, {
+				...(token === undefined ? {} : { token }),
+			});
+			expect(answer.status, path).toBe(401);
+			expect(JSON.stringify(answer.body)).not.toContain("sk-user");
+		}
+		const admin = await call(tether(), "GET", "/v1/admin/users", {
+			token: tether().adminSecret,
+		});
+		expect(admin.status).toBe(200);
+	});
+
 	it("still has the account afterwards: nothing above changed anything", async () => {
 		expect((await withKey(tether().secretKey)).body.items).toHaveLength(1);
 	});

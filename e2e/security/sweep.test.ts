@@ -1,6 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, callbackFor, newBrowser, signinUrl } from "./support/flows.ts";
+import {
+	call,
+	callbackFor,
+	itLeavesNoSecrets,
+	newBrowser,
+	signIn,
+	signinUrl,
+} from "./support/flows.ts";
 import { createLedger, findLeaks, type SecretKind } from "./support/ledger.ts";
 import { useSecurityTether } from "./support/security-tether.ts";
 
@@ -183,6 +190,23 @@ describe("the secret sweep, against a real Tether process", () => {
 		expect(tether().ledger.secrets.size).toBeGreaterThan(40);
 	});
 
+	it("hands provider refresh tokens and ID tokens to the app only through the guide's two endpoints", () => {
+		const guarded = [...tether().ledger.secrets].filter(
+			([, kind]) => kind === "provider refresh token" || kind === "id token",
+		);
+		expect(guarded.length).toBeGreaterThan(2);
+		const elsewhere = tether().ledger.answers.filter(
+			({ url }) => !/\/(callback\/tokens|token\/provider\/)/.test(url),
+		);
+		expect(elsewhere.length).toBeGreaterThan(10);
+		const shown = elsewhere.flatMap(({ url, text }) =>
+			guarded
+				.filter(([secret]) => text.includes(secret))
+				.map(([, kind]) => `${kind} in ${new URL(url).pathname}`),
+		);
+		expect(shown).toEqual([]);
+	});
+
 	it("searches the real places: request lines in the logs, the account in the database, counters in /metrics", async () => {
 		const haystacks = await tether().haystacks();
 		expect(haystacks.logs).toContain('"path":"/v1/token/exchange"');
@@ -212,4 +236,37 @@ describe("the secret sweep, against a real Tether process", () => {
 		expect([...adminLedgerCheck, ...(await tether().findLeaks())]).toEqual([]);
 		expect(haystacks.logs.split("\n").length).toBeGreaterThan(40);
 	});
+});
+
+describe("exposeProviderRefreshTokens: false, against a real Tether process", () => {
+	const tether = useSecurityTether({
+		name: "security-no-refresh-tokens",
+		config: { exposeProviderRefreshTokens: false },
+	});
+
+	it("never gives the browser a provider refresh token, not even through the guide's endpoints", async () => {
+		const session = await signIn(tether(), "sweep-closed");
+		const tokens = await call(
+			tether(),
+			"GET",
+			"/v1/signin/provider/upstream/callback/tokens",
+			{ token: session.accessToken },
+		);
+		expect(tokens.status).toBe(200);
+		expect(tokens.body.refreshToken).toBeNull();
+		await call(
+			tether(),
+			"POST",
+			"/v1/connected-accounts/me/upstream/sweep-closed/access-token",
+			{ token: session.accessToken },
+		);
+		const issued = [...tether().ledger.secrets].filter(
+			([, kind]) => kind === "provider refresh token",
+		);
+		expect(issued.length).toBeGreaterThan(0);
+		for (const { text } of tether().ledger.answers)
+			for (const [secret] of issued) expect(text).not.toContain(secret);
+	});
+
+	itLeavesNoSecrets(tether);
 });

@@ -46,6 +46,8 @@ export interface Ledger {
 	readonly secrets: ReadonlyMap<string, SecretKind>;
 	/** Every error answer Tether gave (status ≥ 400 bodies, and `?error=` redirects). */
 	readonly errorAnswers: readonly string[];
+	/** Every successful answer body Tether gave, with the URL asked. */
+	readonly answers: readonly { url: string; text: string }[];
 	add(kind: SecretKind, value: string | null | undefined): void;
 	/** A value the test sends where a secret would go but that is public (a PKCE challenge, say). */
 	markPublic(value: string): void;
@@ -60,6 +62,7 @@ export interface Ledger {
 		answer: string;
 	}): void;
 	addErrorAnswer(text: string): void;
+	addAnswer(url: string, text: string): void;
 }
 
 /** Shorter values could match by chance; every real secret here is far longer. */
@@ -68,6 +71,7 @@ const minLength = 16;
 export function createLedger(): Ledger {
 	const secrets = new Map<string, SecretKind>();
 	const errorAnswers: string[] = [];
+	const answers: { url: string; text: string }[] = [];
 	const publicValues = new Set<string>();
 	const add = (kind: SecretKind, value: string | null | undefined) => {
 		if (
@@ -80,6 +84,7 @@ export function createLedger(): Ledger {
 	const ledger: Ledger = {
 		secrets,
 		errorAnswers,
+		answers,
 		add,
 		markPublic(value) {
 			publicValues.add(value);
@@ -166,6 +171,9 @@ export function createLedger(): Ledger {
 		addErrorAnswer(text) {
 			errorAnswers.push(text);
 		},
+		addAnswer(url, text) {
+			answers.push({ url, text });
+		},
 	};
 	return ledger;
 }
@@ -211,7 +219,8 @@ export function tapFetch(ledger: Ledger, tether: string): () => void {
 				.catch(() => "");
 			// An error answer's `code` is an error code, not a secret.
 			if (response.status >= 400) ledger.addErrorAnswer(text);
-			else
+			else ledger.addAnswer(url, text);
+			if (response.status < 400)
 				try {
 					// Session answers name the session's tokens; the guide's endpoints, the provider's.
 					ledger.addJson(
