@@ -116,7 +116,7 @@ if (herd !== undefined) {
 	out.push(
 		`### Refresh herd (${herd.date}, ${fmt(herd.settings.requests)} concurrent requests per round on an expired token, ${herd.settings.rounds} rounds per row)`,
 		"",
-		"| system | database | processes | refreshes reaching the provider, per round | invalid_grant | failed requests, per round | distinct tokens handed out | of them live upstream | grants revoked | accounts lost | median wall ms |",
+		"| system | database | processes | refreshes reaching the provider, per round | invalid_grant (all rounds) | failed requests, per round | distinct tokens handed out | of them live upstream | grants revoked | accounts lost | median wall ms |",
 		"| --- | --- | ---: | --- | ---: | --- | --- | --- | ---: | ---: | ---: |",
 		...herd.summary.map(
 			(s) =>

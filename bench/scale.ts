@@ -5,6 +5,7 @@
  *   npx tsx bench/scale.ts [--sizes 1000,100000,1000000] [--databases sqlite,postgres]
  *                          [--rounds 3] [--duration 5] [--connections 1,32]
  *                          [--refresher-accounts 1000] [--variant label=/path/to/server/src/index.ts]
+ *                          [--working-set N]
  *
  * For each database kind and size, a fresh database is migrated by Tether and seeded directly
  * (bench/lib/seed.ts: one user per account, every row sealed as Tether seals it). Then one Tether
@@ -18,6 +19,10 @@
  * within a minute, used just now), and a Tether process with the proactive refresher polling every
  * second (batches of 1,000) refreshes them against a token endpoint in this process that answers
  * at once; the rate is refreshes per second between the first and the last one.
+ *
+ * `--working-set N` draws the requests from the first N accounts only (a hot set the same size at
+ * every database size): it separates what the number of stored rows costs from what the number of
+ * distinct accounts in use costs (their last-use writes, cache misses).
  *
  * `--variant` also serves each database from another copy of the server (TETHER_BENCH_SERVER, see
  * lib/tether-process.ts), in the same alternating rounds, to measure a change at scale.
@@ -60,6 +65,7 @@ const { values: args } = parseArgs({
 		connections: { type: "string", default: "1,32" },
 		"refresher-accounts": { type: "string", default: "1000" },
 		variant: { type: "string" },
+		"working-set": { type: "string" },
 	},
 });
 const sizes = args.sizes.split(",").map(Number);
@@ -73,6 +79,10 @@ const rounds = Number(args.rounds);
 const duration = Number(args.duration);
 const connectionLevels = args.connections.split(",").map(Number);
 const refresherAccounts = Number(args["refresher-accounts"]);
+const workingSet =
+	args["working-set"] === undefined
+		? Number.POSITIVE_INFINITY
+		: Number(args["working-set"]);
 const providerId = "scale";
 
 /**
@@ -417,6 +427,7 @@ FROM connected_accounts WHERE provider_config_id = $1 AND last_refresh_at >= $2`
 			durationSeconds: duration,
 			connections: connectionLevels,
 			request: "secret key, a random seeded account per request",
+			workingSet: Number.isFinite(workingSet) ? workingSet : null,
 			refresherAccounts,
 			refresher: { intervalSeconds: 1, batchSize: 1000 },
 		},
@@ -444,7 +455,11 @@ function run(setup: Setup, connections: number, seconds: number) {
 		port,
 		connections,
 		seconds,
-		pick: () => pathFor(setup, Math.floor(Math.random() * setup.size)),
+		pick: () =>
+			pathFor(
+				setup,
+				Math.floor(Math.random() * Math.min(setup.size, workingSet)),
+			),
 		headers: {
 			authorization: `Bearer ${secretKey}`,
 			"content-type": "application/json",
