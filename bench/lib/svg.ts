@@ -72,7 +72,8 @@ export function barChart(options: {
 		(plotWidth * (Math.log10(Math.max(value, min)) - Math.log10(min))) /
 			(Math.log10(hi) - Math.log10(min));
 	const parts: string[] = [
-		`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${font}>`,
+		`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ${font}>`,
+		`<title>${xml(options.title)}</title>`,
 		`<rect width="100%" height="100%" fill="#ffffff"/>`,
 		`<text x="12" y="22" font-size="15" font-weight="600">${xml(options.title)}</text>`,
 	];
@@ -139,7 +140,8 @@ export function lineChart(options: {
 				(Math.log10(xMax) - Math.log10(xMin)));
 	const y = (value: number) => top + plotHeight - (plotHeight * value) / yMax;
 	const parts: string[] = [
-		`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${font}>`,
+		`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ${font}>`,
+		`<title>${xml(options.title)}</title>`,
 		`<rect width="100%" height="100%" fill="#ffffff"/>`,
 		`<text x="12" y="22" font-size="15" font-weight="600">${xml(options.title)}</text>`,
 	];
