@@ -522,6 +522,7 @@ describe(`fuzzing every route in the OpenAPI document (seed ${seed})`, () => {
 			"GET /v1/signin/provider/{provider}",
 			"POST /v1/connected-accounts/{user}/{provider}/{providerAccountId}/access-token",
 			"GET /v1/link/{provider}/start",
+			"POST /v1/link/complete",
 		])
 			expect(listed).toContain(route);
 	});

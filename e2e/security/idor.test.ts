@@ -34,9 +34,14 @@ describe("IDOR on every account route, against a real Tether process", () => {
 			token: alice.accessToken,
 			body: {},
 		});
-		await newBrowser(tether()).follow(intent.body.url, {
+		const landed = await newBrowser(tether()).follow(intent.body.url, {
 			account: "idor-alice-second",
 		});
+		const completed = await call(tether(), "POST", "/v1/link/complete", {
+			token: alice.accessToken,
+			body: { code: landed.searchParams.get("link_code") },
+		});
+		expect(completed.status).toBe(200);
 		bob = await signIn(tether(), "idor-bob");
 		aliceTraces = [
 			"idor-alice",

@@ -71,20 +71,33 @@ describe("linking takeover, against a real Tether process", () => {
 	});
 
 	/*
-	 * KNOWN WEAKNESS, reported rather than fixed here: forced linking (link CSRF). Alice creates a
-	 * link intent for herself and gets Bob to open the URL within its 5 minutes; Bob's browser goes
-	 * to the provider, where Bob is signed in and (for a client he has approved before) consent is
-	 * skipped, and Tether attaches Bob's provider account to Alice, who can then read its access
-	 * tokens. The intent is bound to its creator but not to the browser of its creator: nothing in
-	 * the start URL or the callback proves that the browser finishing the flow belongs to Alice.
-	 * The fix is a protocol change across server and SDK (finish a link like a sign-in: the callback
-	 * returns a one-time link code to the app, which the intent's owner must redeem with her own
-	 * session in that same browser), so this test documents the attack until then.
+	 * Forced linking (link CSRF): Alice makes a link intent for herself and gets Bob to open its URL;
+	 * Bob, signed in at the provider, finishes the flow in his browser. The callback attaches
+	 * nothing: it lands on the app with a one-time link code that only Alice's own credentials can
+	 * redeem. Bob's app, redeeming it with Bob's session, burns it; so Alice cannot use it later
+	 * either, even if she learns it.
 	 */
-	it.fails("does not attach Bob's provider account to Alice when Alice's link intent is opened in Bob's browser (forced linking)", async () => {
+	it("does not attach Bob's provider account to Alice when Alice's link intent is finished in Bob's browser (forced linking)", async () => {
 		const url = await intentFor(alice.accessToken);
-		await newBrowser(tether()).follow(url, { account: "link-forced-bob" });
+		const landed = await newBrowser(tether()).follow(url, {
+			account: "link-forced-bob",
+		});
 		expect(await accountsOf(alice)).not.toContain("link-forced-bob");
+		const code = landed.searchParams.get("link_code");
+		expect(code).toMatch(/^[\w-]{43}$/);
+		const byBob = await call(tether(), "POST", "/v1/link/complete", {
+			token: bob.accessToken,
+			body: { code },
+		});
+		expect(byBob.status).toBe(404);
+		expect(byBob.body.code).toBe("LINK_NOT_FOUND");
+		const byAlice = await call(tether(), "POST", "/v1/link/complete", {
+			token: alice.accessToken,
+			body: { code },
+		});
+		expect(byAlice.status).toBe(404);
+		expect(await accountsOf(alice)).not.toContain("link-forced-bob");
+		expect(await accountsOf(bob)).not.toContain("link-forced-bob");
 		const token = await call(
 			tether(),
 			"POST",
@@ -155,11 +168,17 @@ describe("linking takeover, against a real Tether process", () => {
 			{ account: "link-alice" },
 		);
 		expect(`${landed.origin}${landed.pathname}`).toBe(appUrl);
-		expect(Object.fromEntries(landed.searchParams)).toEqual({
-			error: "ACCOUNT_ALREADY_LINKED",
+		expect([...landed.searchParams.keys()]).toEqual(["linked", "link_code"]);
+		const refused = await call(tether(), "POST", "/v1/link/complete", {
+			token: bob.accessToken,
+			body: { code: landed.searchParams.get("link_code") },
 		});
-		for (const hint of [alice.user.id, "link-alice@upstream.test", "Name of"])
+		expect(refused.status).toBe(409);
+		expect(refused.body.code).toBe("ACCOUNT_ALREADY_LINKED");
+		for (const hint of [alice.user.id, "link-alice@upstream.test", "Name of"]) {
 			expect(decodeURIComponent(landed.href)).not.toContain(hint);
+			expect(JSON.stringify(refused.body)).not.toContain(hint);
+		}
 		expect(await accountsOf(bob)).not.toContain("link-alice");
 		expect(await accountsOf(alice)).toContain("link-alice");
 		const owned = await tether().store.findConnectedAccount(
@@ -217,6 +236,28 @@ describe("linking takeover, against a real Tether process", () => {
 			account: "link-for-bob",
 		});
 		expect(landed.searchParams.get("linked")).toBe("upstream");
+		expect(await accountsOf(bob)).not.toContain("link-for-bob");
+		const code = landed.searchParams.get("link_code");
+		// The app backend redeems for the user it knows is signed in: naming Alice fails.
+		const asAlice = await call(tether(), "POST", "/v1/link/complete", {
+			token: tether().secretKey,
+			body: { code, userId: alice.user.id },
+		});
+		expect(asAlice.status).toBe(404);
+		expect(await accountsOf(bob)).not.toContain("link-for-bob");
+		const url2 = await intentFor(tether().secretKey, { userId: bob.user.id });
+		const landed2 = await newBrowser(tether()).follow(url2, {
+			account: "link-for-bob",
+		});
+		const asBob = await call(tether(), "POST", "/v1/link/complete", {
+			token: tether().secretKey,
+			body: {
+				code: landed2.searchParams.get("link_code"),
+				userId: bob.user.id,
+			},
+		});
+		expect(asBob.status).toBe(200);
+		expect(asBob.body.providerAccountId).toBe("link-for-bob");
 		expect(await accountsOf(bob)).toContain("link-for-bob");
 		expect(await accountsOf(alice)).not.toContain("link-for-bob");
 	});

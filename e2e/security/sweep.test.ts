@@ -80,9 +80,17 @@ describe("the secret sweep, against a real Tether process", () => {
 				token: current,
 				body,
 			});
-			await newBrowser(tether()).follow(intent.body.url, {
+			const landed = await newBrowser(tether()).follow(intent.body.url, {
 				account: "sweep-second",
 			});
+			const linkCode = landed.searchParams.get("link_code");
+			// The landing URL is read from a Location header, never fetched: record its code here.
+			tether().ledger.add("link code", linkCode);
+			const completed = await call(tether(), "POST", "/v1/link/complete", {
+				token: current,
+				body: { code: linkCode },
+			});
+			expect(completed.status).toBe(200);
 		}
 		for (const scopes of [[], ["read"], ["admin-scope-never-granted"]])
 			await call(
@@ -176,6 +184,7 @@ describe("the secret sweep, against a real Tether process", () => {
 			"pkce verifier",
 			"app pkce verifier",
 			"link intent",
+			"link code",
 			"session access token",
 			"session refresh token",
 			"provider access token",

@@ -14,6 +14,7 @@ export type SecretKind =
 	| "pkce verifier"
 	| "app pkce verifier"
 	| "link intent"
+	| "link code"
 	| "session access token"
 	| "session refresh token"
 	| "provider access token"
@@ -29,6 +30,7 @@ const queryKinds: Record<string, SecretKind> = {
 	state: "state",
 	nonce: "nonce",
 	intent: "link intent",
+	link_code: "link code",
 	code_verifier: "pkce verifier",
 };
 
@@ -77,7 +79,9 @@ export function createLedger(): Ledger {
 		if (
 			typeof value === "string" &&
 			value.length >= minLength &&
-			!publicValues.has(value)
+			!publicValues.has(value) &&
+			// The first sighting names it best: a link code later travels as a JSON `code`.
+			!secrets.has(value)
 		)
 			secrets.set(value, kind);
 	};

@@ -12,6 +12,7 @@ import { listen } from "../src/listen.ts";
 import {
 	api,
 	appUrl,
+	completeLink,
 	createBrowser,
 	databases,
 	faultProvider,
@@ -219,9 +220,12 @@ describe.each(databases)(
 				token: session.accessToken,
 				body: { redirectTo: appUrl },
 			});
-			await createBrowser(tether).follow(link.body.url, {
+			const landed = await createBrowser(tether).follow(link.body.url, {
 				account: "audit-ann-work",
 			});
+			expect(
+				(await completeLink(tether, landed, session.accessToken)).status,
+			).toBe(200);
 			for (let i = 0; i < 3; i++) await readToken(userId, "audit-ann");
 			const forced = await admin(
 				tether,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
 	api,
 	appUrl,
+	completeLink,
 	createBrowser,
 	databases,
 	postgresSkipReason,
@@ -120,7 +121,21 @@ describe.each(databases)(
 				account: "dora-work",
 			});
 			expect(linked.searchParams.get("linked")).toBe("upstream");
+			// Nothing is attached until the intent's owner redeems the landing's code.
 			let accounts = await api(tether, "GET", "/v1/connected-accounts/me", {
+				token: session.accessToken,
+			});
+			expect(accounts.body.items).toHaveLength(1);
+			const completed = await completeLink(tether, linked, session.accessToken);
+			expect(completed.status).toBe(200);
+			expect(completed.body).toMatchObject({
+				provider: "upstream",
+				providerAccountId: "dora-work",
+			});
+			expect(
+				(await completeLink(tether, linked, session.accessToken)).body.code,
+			).toBe("LINK_NOT_FOUND");
+			accounts = await api(tether, "GET", "/v1/connected-accounts/me", {
 				token: session.accessToken,
 			});
 			expect(
@@ -141,6 +156,9 @@ describe.each(databases)(
 				account: "dora",
 			});
 			expect(upgraded.searchParams.get("linked")).toBe("upstream");
+			expect(
+				(await completeLink(tether, upgraded, session.accessToken)).status,
+			).toBe(200);
 			accounts = await api(tether, "GET", "/v1/connected-accounts/me", {
 				token: session.accessToken,
 			});
@@ -187,7 +205,10 @@ describe.each(databases)(
 			const landed = await intruderBrowser.follow(intent.body.url, {
 				account: "erin",
 			});
-			expect(landed.searchParams.get("error")).toBe("ACCOUNT_ALREADY_LINKED");
+			const refused = await completeLink(tether, landed, intruder.accessToken);
+			expect(refused.status).toBe(409);
+			expect(refused.body.code).toBe("ACCOUNT_ALREADY_LINKED");
+			expect(JSON.stringify(refused.body)).not.toContain(owner.user.id);
 			expect(landed.toString()).not.toContain(owner.user.id);
 			const frankAccounts = await api(
 				tether,

@@ -304,7 +304,56 @@ export function createBrowser(
 				throw new Error(`exchange answered ${exchanged.status}`);
 			return exchanged.body as SessionBody;
 		},
+		/**
+		 * Links as an app does: an intent for the session's user, the provider flow in this browser,
+		 * then the landing's one-time `link_code` redeemed with the same session.
+		 */
+		async link(
+			token: string,
+			options: {
+				account: string;
+				scopes?: string[];
+				providerAccountId?: string;
+				grantScopes?: string[];
+			},
+		) {
+			const intent = await api(tether, "POST", `/v1/link/${tether.provider}`, {
+				token,
+				body: {
+					redirectTo: appUrl,
+					...(options.scopes === undefined ? {} : { scopes: options.scopes }),
+					...(options.providerAccountId === undefined
+						? {}
+						: { providerAccountId: options.providerAccountId }),
+				},
+			});
+			if (intent.status !== 200)
+				throw new Error(`link intent answered ${intent.status}`);
+			const landed = await follow(intent.body.url, {
+				account: options.account,
+				...(options.grantScopes === undefined
+					? {}
+					: { grantScopes: options.grantScopes }),
+			});
+			const completed = await completeLink(tether, landed, token);
+			return { landed, ...completed };
+		},
 	};
+}
+
+/** Redeems the `link_code` a link flow landed with, as the app's landing page does. */
+export async function completeLink(
+	tether: Pick<TestTether, "baseUrl">,
+	landed: URL,
+	token: string,
+	body: Record<string, unknown> = {},
+) {
+	const code = landed.searchParams.get("link_code");
+	if (code === null) throw new Error(`no link_code in ${landed.toString()}`);
+	return api(tether, "POST", "/v1/link/complete", {
+		token,
+		body: { code, ...body },
+	});
 }
 
 export interface SessionBody {

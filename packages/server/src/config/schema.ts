@@ -15,7 +15,9 @@ export const providerConfigSchema = z
 			.regex(
 				/^[a-z0-9][a-z0-9_-]{0,63}$/,
 				"must be lowercase letters, digits, '-' or '_' (at most 64)",
-			),
+			)
+			// `POST /v1/link/complete` shares the `/v1/link/<id>` space.
+			.refine((id) => id !== "complete", '"complete" is reserved'),
 		/** A catalog entry (`google`, `github`, …), or `oidc` (discovery) / `oauth2` (explicit endpoints). */
 		type: z.string().min(1),
 		clientId: z.string().min(1),

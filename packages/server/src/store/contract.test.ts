@@ -1130,6 +1130,32 @@ function storeContract(target: Target): void {
 					expect(await harness.connections()).toBeGreaterThan(1);
 			});
 
+			it("keeps a pending link until its one redemption or its expiry", async () => {
+				const u = await seedUser();
+				const pending = {
+					codeHash: id("lc"),
+					userId: u.id,
+					providerConfigId: "google",
+					payloadEnc: "v1.k1.x.y",
+					expiresAt: T0 + 300_000,
+					createdAt: T0,
+				};
+				await store.putPendingLink(pending);
+				const taken = await times(20, () =>
+					store.consumePendingLink(pending.codeHash, T0),
+				);
+				expect(taken.filter((row) => row !== null)).toEqual([pending]);
+				expect(await store.consumePendingLink(pending.codeHash, T0)).toBeNull();
+
+				const late = { ...pending, codeHash: id("lc") };
+				await store.putPendingLink(late);
+				expect(
+					await store.consumePendingLink(late.codeHash, late.expiresAt),
+				).toBeNull();
+				expect(await store.purgeExpired(late.expiresAt)).toBeGreaterThan(0);
+				expect(await store.consumePendingLink(late.codeHash, T0)).toBeNull();
+			});
+
 			it("purges expired one-time records and expired sessions, and nothing live", async () => {
 				const acc = await seedAccount();
 				const u = acc.userId;
@@ -1797,6 +1823,18 @@ function storeContract(target: Target): void {
 							signingKey({ kid: key, privateJwkEnc: first ?? "" }),
 						);
 						return;
+					case "pending_links": {
+						const u = await seedUser();
+						await store.putPendingLink({
+							codeHash: key,
+							userId: u.id,
+							providerConfigId: "google",
+							payloadEnc: first ?? "",
+							expiresAt: T0 + 60_000,
+							createdAt: T0,
+						});
+						return;
+					}
 				}
 			}
 

@@ -246,6 +246,26 @@ BEGIN
 END;
 `;
 
+/**
+ * A finished link flow waits here until the intent's owner redeems its one-time code from their
+ * own session: whoever completes the provider flow in a browser proves nothing about who asked for
+ * it (forced linking). The provider's answer is kept encrypted, and only for minutes.
+ */
+function pendingLinks(): string {
+	return `
+CREATE TABLE pending_links (
+	code_hash TEXT NOT NULL,
+	user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	provider_config_id TEXT NOT NULL,
+	payload_enc TEXT NOT NULL,
+	expires_at BIGINT NOT NULL,
+	created_at BIGINT NOT NULL,
+	CONSTRAINT pending_links_pkey PRIMARY KEY (code_hash)
+);
+CREATE INDEX pending_links_expires_at_idx ON pending_links (expires_at);
+`;
+}
+
 export const migrations: readonly Migration[] = [
 	{
 		version: 1,
@@ -259,6 +279,11 @@ export const migrations: readonly Migration[] = [
 		version: 2,
 		name: "admin_views",
 		sql: { sqlite: adminViews("sqlite"), postgres: adminViews("postgres") },
+	},
+	{
+		version: 3,
+		name: "pending_links",
+		sql: { sqlite: pendingLinks(), postgres: pendingLinks() },
 	},
 ];
 
@@ -322,6 +347,12 @@ export const uniqueConstraints = [
 		pg: "oauth_flows_pkey",
 		table: "oauth_flows",
 		columns: ["state_hash"],
+	},
+	{
+		name: "pending_link",
+		pg: "pending_links_pkey",
+		table: "pending_links",
+		columns: ["code_hash"],
 	},
 	{
 		name: "auth_code",

@@ -12,6 +12,7 @@ import type {
 	NewEvent,
 	NewRevocation,
 	OAuthFlowRow,
+	PendingLinkRow,
 	ProviderSessionRow,
 	SessionRow,
 	SigningKeyRow,
@@ -73,6 +74,14 @@ export const insertColumns = {
 		"session_family_id",
 		"provider_config_id",
 		"connected_account_id",
+		"payload_enc",
+		"expires_at",
+		"created_at",
+	],
+	pending_links: [
+		"code_hash",
+		"user_id",
+		"provider_config_id",
 		"payload_enc",
 		"expires_at",
 		"created_at",
@@ -231,6 +240,17 @@ export function authCodeParams(row: AuthCodeRow): Params {
 		user_id: row.userId,
 		session_family_id: row.sessionFamilyId,
 		app_code_challenge: row.appCodeChallenge,
+		expires_at: row.expiresAt,
+		created_at: row.createdAt,
+	};
+}
+
+export function pendingLinkParams(row: PendingLinkRow): Params {
+	return {
+		code_hash: row.codeHash,
+		user_id: row.userId,
+		provider_config_id: row.providerConfigId,
+		payload_enc: row.payloadEnc,
 		expires_at: row.expiresAt,
 		created_at: row.createdAt,
 	};

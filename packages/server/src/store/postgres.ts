@@ -18,6 +18,7 @@ import {
 	type PatchKind,
 	patchColumns,
 	patchValues,
+	pendingLinkParams,
 	positional,
 	providerSessionParams,
 	revocationParams,
@@ -39,6 +40,7 @@ import {
 	toEvent,
 	toLinkIntent,
 	toOAuthFlow,
+	toPendingLink,
 	toProviderSession,
 	toRevocation,
 	toSession,
@@ -90,6 +92,7 @@ const insertSqls: Record<InsertTable, string> = {
 	link_intents: insertSql("link_intents"),
 	oauth_flows: insertSql("oauth_flows"),
 	auth_codes: insertSql("auth_codes"),
+	pending_links: insertSql("pending_links"),
 	revocations: insertSql("revocations"),
 	events: insertSql("events"),
 	signing_keys: insertSql("signing_keys"),
@@ -163,9 +166,10 @@ const purgeSql = `WITH
 	b AS (DELETE FROM link_intents WHERE expires_at <= $1 RETURNING 1),
 	c AS (DELETE FROM oauth_flows WHERE expires_at <= $1 RETURNING 1),
 	d AS (DELETE FROM auth_codes WHERE expires_at <= $1 RETURNING 1),
-	e AS (DELETE FROM sessions WHERE expires_at <= $1 RETURNING 1)
+	e AS (DELETE FROM sessions WHERE expires_at <= $1 RETURNING 1),
+	f AS (DELETE FROM pending_links WHERE expires_at <= $1 RETURNING 1)
 SELECT (SELECT COUNT(*) FROM a) + (SELECT COUNT(*) FROM b) + (SELECT COUNT(*) FROM c)
-	+ (SELECT COUNT(*) FROM d) + (SELECT COUNT(*) FROM e) AS n`;
+	+ (SELECT COUNT(*) FROM d) + (SELECT COUNT(*) FROM e) + (SELECT COUNT(*) FROM f) AS n`;
 
 /** The SQL type of each `audit_events` column, for the one-statement batch insert below. */
 const auditTypes: Record<(typeof auditColumns)[number], string> = {
@@ -292,6 +296,7 @@ const encrypted: Record<EncryptedTable, ReturnType<typeof encryptedSql>> = {
 	oauth_flows: encryptedSql("oauth_flows"),
 	revocations: encryptedSql("revocations"),
 	signing_keys: encryptedSql("signing_keys"),
+	pending_links: encryptedSql("pending_links"),
 };
 
 function toConflict(error: unknown): unknown {
@@ -644,6 +649,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 				"DELETE FROM auth_codes WHERE code_hash = $1 AND expires_at > $2 RETURNING *",
 				[codeHash, now],
 				toAuthCode,
+			);
+		},
+		async putPendingLink(row) {
+			await insert("pending_links", pendingLinkParams(row));
+		},
+		consumePendingLink(codeHash, now) {
+			return one(
+				"DELETE FROM pending_links WHERE code_hash = $1 AND expires_at > $2 RETURNING *",
+				[codeHash, now],
+				toPendingLink,
 			);
 		},
 		async purgeExpired(now) {

@@ -17,6 +17,7 @@ import {
 	type FlowKind,
 	type LinkIntentRow,
 	type OAuthFlowRow,
+	type PendingLinkRow,
 	type ProviderSessionRow,
 	type RevocationRow,
 	type SessionRow,
@@ -283,6 +284,19 @@ export function toAuthCode(value: unknown): AuthCodeRow {
 	};
 }
 
+export function toPendingLink(value: unknown): PendingLinkRow {
+	const t = "pending_links";
+	const r = asRaw(value, t);
+	return {
+		codeHash: text(r, t, "code_hash"),
+		userId: text(r, t, "user_id"),
+		providerConfigId: text(r, t, "provider_config_id"),
+		payloadEnc: text(r, t, "payload_enc"),
+		expiresAt: int(r, t, "expires_at"),
+		createdAt: int(r, t, "created_at"),
+	};
+}
+
 export function toRevocation(value: unknown): RevocationRow {
 	const t = "revocations";
 	const r = asRaw(value, t);
@@ -333,6 +347,7 @@ export const encryptedTableKeys: Record<EncryptedTable, string> = {
 	oauth_flows: "state_hash",
 	revocations: "id",
 	signing_keys: "kid",
+	pending_links: "code_hash",
 };
 
 function isEncryptedTable(table: string): table is EncryptedTable {

@@ -20,6 +20,7 @@ import {
 	type Params,
 	patchColumns,
 	patchValues,
+	pendingLinkParams,
 	providerSessionParams,
 	revocationParams,
 	sessionParams,
@@ -41,6 +42,7 @@ import {
 	toEvent,
 	toLinkIntent,
 	toOAuthFlow,
+	toPendingLink,
 	toProviderSession,
 	toRevocation,
 	toSession,
@@ -242,7 +244,12 @@ RETURNING *`),
 			p("DELETE FROM oauth_flows WHERE expires_at <= ?"),
 			p("DELETE FROM auth_codes WHERE expires_at <= ?"),
 			p("DELETE FROM sessions WHERE expires_at <= ?"),
+			p("DELETE FROM pending_links WHERE expires_at <= ?"),
 		],
+		putPendingLink: p(insertSql("pending_links")),
+		consumePendingLink: p(
+			"DELETE FROM pending_links WHERE code_hash = ? AND expires_at > ? RETURNING *",
+		),
 
 		insertRevocation: p(insertSql("revocations")),
 		claimRevocations:
@@ -312,6 +319,7 @@ RETURNING *`),
 			oauth_flows: encrypted("oauth_flows"),
 			revocations: encrypted("revocations"),
 			signing_keys: encrypted("signing_keys"),
+			pending_links: encrypted("pending_links"),
 		} satisfies Record<EncryptedTable, unknown>,
 	};
 }
@@ -594,6 +602,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 		async consumeAuthCode(codeHash, now) {
 			const r = st().consumeAuthCode.get(codeHash, now);
 			return r === undefined ? null : toAuthCode(r);
+		},
+		async putPendingLink(row) {
+			guard(() => st().putPendingLink.run(pendingLinkParams(row)));
+		},
+		async consumePendingLink(codeHash, now) {
+			const r = st().consumePendingLink.get(codeHash, now);
+			return r === undefined ? null : toPendingLink(r);
 		},
 		async purgeExpired(now) {
 			return ops().purge.immediate(now);

@@ -156,6 +156,16 @@ export interface AuthCodeRow {
 	createdAt: number;
 }
 
+/** A finished link flow awaiting its owner (`POST /v1/link/complete`); `payloadEnc` holds the provider's answer. */
+export interface PendingLinkRow {
+	codeHash: string;
+	userId: string;
+	providerConfigId: string;
+	payloadEnc: string;
+	expiresAt: number;
+	createdAt: number;
+}
+
 export interface RevocationRow {
 	id: string;
 	providerConfigId: string;
@@ -268,6 +278,7 @@ export const encryptedColumns = {
 	oauth_flows: ["code_verifier_enc"],
 	revocations: ["token_enc"],
 	signing_keys: ["private_jwk_enc"],
+	pending_links: ["payload_enc"],
 } as const;
 
 export type EncryptedTable = keyof typeof encryptedColumns;
@@ -389,6 +400,12 @@ export interface Store {
 	): Promise<OAuthFlowRow | null>;
 	putAuthCode(row: AuthCodeRow): Promise<void>;
 	consumeAuthCode(codeHash: string, now: number): Promise<AuthCodeRow | null>;
+	putPendingLink(row: PendingLinkRow): Promise<void>;
+	/** Takes the pending link once: whoever asks gets it (or null) and it is gone. */
+	consumePendingLink(
+		codeHash: string,
+		now: number,
+	): Promise<PendingLinkRow | null>;
 	/**
 	 * Deletes expired one-time records and old rotated sessions; returns how many rows went.
 	 * Sessions go once past their `expiresAt` (rotated or not: an expired token is useless either way).

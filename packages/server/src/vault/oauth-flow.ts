@@ -16,6 +16,7 @@ import type { FlowKind, OAuthFlowRow } from "../store/index.ts";
 import type { VaultDeps } from "./deps.ts";
 import { readIdentity } from "./identity.ts";
 import { storeAuthorizedAccount } from "./link-account.ts";
+import { parkLink } from "./pending-links.ts";
 import type { RuntimeProvider } from "./providers.ts";
 
 /** RFC 9700 §4.7: state lives 10 minutes and is good for one callback. */
@@ -316,6 +317,24 @@ export async function finishFlow(
 		throw error;
 	}
 
+	if (flow.kind === "link") {
+		if (flow.userId === null)
+			throw new Error("unreachable: a link flow always names its user");
+		const linkCode = await parkLink(deps, {
+			provider,
+			userId: flow.userId,
+			profile,
+			tokens,
+			requestedScopes: flow.scopes,
+		});
+		return {
+			redirect: withParams(flow.redirectTo, {
+				linked: provider.id,
+				link_code: linkCode,
+			}),
+		};
+	}
+
 	let stored: Awaited<ReturnType<typeof storeAuthorizedAccount>>;
 	try {
 		stored = await storeAuthorizedAccount(deps, {
@@ -323,7 +342,7 @@ export async function finishFlow(
 			profile,
 			tokens,
 			requestedScopes: flow.scopes,
-			userId: flow.kind === "link" ? flow.userId : null,
+			userId: null,
 		});
 	} catch (error) {
 		if (error instanceof TetherError && error.code === "ACCOUNT_ALREADY_LINKED")
@@ -332,15 +351,6 @@ export async function finishFlow(
 	}
 	const { account } = stored;
 	const now = deps.now();
-
-	if (flow.kind === "link") {
-		return {
-			redirect: withParams(flow.redirectTo, {
-				linked: provider.id,
-				providerAccountId: account.providerAccountId,
-			}),
-		};
-	}
 
 	// Sign-in: a one-time code for the app, and the guide's provider session bound to the session
 	// family that code will create.
