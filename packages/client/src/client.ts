@@ -1,5 +1,6 @@
 import type { User } from "@tether/api";
 import { createAccessTokenCache } from "./access-token-cache.ts";
+import type { ConnectedAccountHandle } from "./connected-account.ts";
 import { TetherClientError } from "./errors.ts";
 import {
 	defaultFetch,
@@ -14,7 +15,10 @@ import {
 	defaultOpenPopup,
 	defaultRedirect,
 	flowError,
+	missingLinkCode,
 	type OpenPopup,
+	outcomeOfParams,
+	popupFlowParam,
 	type Redirect,
 } from "./link-driver.ts";
 import { type LockManagerLike, platformLocks } from "./lock.ts";
@@ -28,6 +32,7 @@ import { createSessionManager, type StoredSession } from "./session.ts";
 import { defaultStorage, type StorageAdapter } from "./storage.ts";
 import { createStore } from "./store.ts";
 import {
+	completeLink,
 	createUserHandle,
 	type TetherUser,
 	type UserContext,
@@ -66,7 +71,13 @@ export type AuthSnapshot =
 /** What `handleRedirectCallback` found in the URL. Flow errors are thrown, not returned. */
 export type RedirectCallbackResult =
 	| { type: "signed-in"; user: TetherUser }
-	| { type: "linked"; provider: string }
+	/** The link was completed: the landing's `link_code` was redeemed for the signed-in user. */
+	| { type: "linked"; provider: string; account: ConnectedAccountHandle }
+	/**
+	 * This page is a link popup's landing: it announced the `link_code` to the window that
+	 * opened it, which completes the link. Nothing is linked yet; the popup is about to close.
+	 */
+	| { type: "handed-to-opener"; provider: string }
 	| { type: "none" };
 
 export interface SignInOptions {
@@ -84,8 +95,11 @@ export interface TetherClient {
 	signInWithRedirect(options: SignInOptions): Promise<void>;
 	/**
 	 * Finishes a flow on the page it returned to (default: the current URL): exchanges a
-	 * sign-in `code` for a session, or notes a finished link (`linked=`). Removes those
-	 * parameters from the address bar; throws `TetherClientError` for `error=`.
+	 * sign-in `code` for a session, or completes a link (`linked=…&link_code=…`) by redeeming
+	 * the code with the signed-in user's session — only the user who started the link can.
+	 * A link popup's landing only announces the code to its opener. Removes those parameters
+	 * from the address bar; throws `TetherClientError` for `error=` and for a refused code
+	 * (`LINK_NOT_FOUND`, `ACCOUNT_ALREADY_LINKED`).
 	 */
 	handleRedirectCallback(url?: string | URL): Promise<RedirectCallbackResult>;
 	signOut(): Promise<void>;
@@ -102,18 +116,19 @@ export interface TetherClient {
 const loading: AuthSnapshot = { status: "loading", user: null };
 const signedOut: AuthSnapshot = { status: "signed-out", user: null };
 
-const flowParams = ["code", "linked", "error", "error_description"];
+const flowParams = [
+	"code",
+	"linked",
+	"link_code",
+	popupFlowParam,
+	"error",
+	"error_description",
+];
 
 function currentHref(): string | undefined {
 	return typeof globalThis.location === "undefined"
 		? undefined
 		: globalThis.location.href;
-}
-
-function insidePopup(): boolean {
-	if (typeof window === "undefined") return false;
-	const opener: unknown = window.opener;
-	return opener !== null && opener !== undefined;
 }
 
 /** The browser (and Node) SDK: sign-in, the session, the user and their connected accounts. */
@@ -172,6 +187,7 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
 			openPopup: options.openPopup ?? defaultOpenPopup(),
 		}),
 		defaultRedirectTo: () => currentHref()?.split("#")[0],
+		markPopupLandings: true,
 	};
 
 	let userKey = "";
@@ -244,25 +260,37 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
 				);
 			const url = new URL(href);
 			const code = url.searchParams.get("code");
-			const linked = url.searchParams.get("linked");
-			const error = url.searchParams.get("error");
-			if (code === null && linked === null && error === null)
-				return { type: "none" };
-			// The one-time code must not stay in the address bar or the history.
-			if (input === undefined && typeof history !== "undefined") {
+			const outcome = outcomeOfParams(url.searchParams);
+			if (code === null && outcome === null) return { type: "none" };
+			const popupFlow = url.searchParams.get(popupFlowParam);
+			// Without BroadcastChannel, a popup's opener can only read the code from its URL.
+			const openerReadsUrl =
+				popupFlow !== null && typeof BroadcastChannel !== "function";
+			// One-time codes must not stay in the address bar or the history.
+			if (
+				input === undefined &&
+				typeof history !== "undefined" &&
+				!openerReadsUrl
+			) {
 				const clean = new URL(url);
 				for (const name of flowParams) clean.searchParams.delete(name);
 				history.replaceState(history.state, "", clean.toString());
 			}
-			if (insidePopup() && code === null)
-				announceToOpener(linked !== null ? { linked } : { error: error ?? "" });
-			if (error !== null) {
+			// A link popup's landing: the opener redeems the code (exactly once); this page must not.
+			if (popupFlow !== null && code === null && outcome !== null)
+				announceToOpener(popupFlow, outcome);
+			if (outcome !== null && "error" in outcome) {
 				await takeVerifier();
-				throw flowError(error);
+				throw flowError(outcome.error);
 			}
-			if (linked !== null) {
-				cache.invalidate({ provider: linked });
-				return { type: "linked", provider: linked };
+			if (outcome !== null) {
+				const provider = outcome.linked;
+				if (outcome.linkCode === null) throw missingLinkCode(provider);
+				if (popupFlow !== null) return { type: "handed-to-opener", provider };
+				// Redeemed with the signed-in session: a link URL someone else started attaches
+				// nothing to them (Tether answers LINK_NOT_FOUND).
+				const account = await completeLink(userContext, outcome.linkCode);
+				return { type: "linked", provider, account };
 			}
 			const codeVerifier = await takeVerifier();
 			const response = await sendJson({

@@ -49,10 +49,12 @@ export {
 	type StorageAdapter,
 } from "./storage.ts";
 export {
+	completeLink,
 	createLinkIntent,
 	createUserHandle,
 	type GetOrLinkOptions,
 	type LinkDriver,
+	type LinkLanding,
 	type LinkRequest,
 	type TetherUser,
 	type UserContext,

@@ -10,6 +10,7 @@ import {
 	ProviderUnavailableError,
 	TetherClientError,
 } from "./errors.ts";
+import { createPopupFlowId, withPopupFlow } from "./link-driver.ts";
 import {
 	parseAccountList,
 	parseConnectedAccount,
@@ -36,13 +37,24 @@ export interface LinkRequest {
 	missingScopes: string[];
 	/** The account being upgraded or reconnected, when there is one. */
 	providerAccountId: string | undefined;
+	/**
+	 * Popup mode in a browser: the id marking this flow's landing (`tether_popup=` on
+	 * `redirectTo`), so the popup's page hands the code over and other tabs' popups are ignored.
+	 */
+	popupFlow?: string;
+}
+
+/** How a link flow that this page saw to the end came back: the code its owner redeems. */
+export interface LinkLanding {
+	linkCode: string;
 }
 
 /**
- * Runs a link flow: resolves when it has finished (popup), never when the page is leaving
- * (redirect), or throws when it cannot run here (the server SDK's `LinkRequiredError`).
+ * Runs a link flow: resolves with the landing's one-time `link_code` when it has come back
+ * here (popup), never when the page is leaving (redirect: the landing page redeems), or throws
+ * when it cannot run here (the server SDK's `LinkRequiredError`) or the flow failed.
  */
-export type LinkDriver = (request: LinkRequest) => Promise<void>;
+export type LinkDriver = (request: LinkRequest) => Promise<LinkLanding>;
 
 /** A Tether user: their connected accounts, and linking more. */
 export interface TetherUser {
@@ -75,8 +87,10 @@ export interface UserContext extends AccountContext {
 	defaultRedirectTo?: () => string | undefined;
 	/** Extra fields for `POST /v1/link/:provider` (the secret key names `userId`). */
 	linkBody?: Record<string, unknown>;
-	/** Called after a link flow finished, before accounts are re-read. */
+	/** Called after a link was completed, before accounts are re-read. */
 	onLinked?: (provider: string) => void;
+	/** Mark popup landings (`tether_popup=`) so the popup's page does not redeem the code. */
+	markPopupLandings?: boolean;
 }
 
 export interface UserData {
@@ -113,6 +127,33 @@ export async function createLinkIntent(
 		},
 	});
 	return parseLinkUrl(response.body);
+}
+
+/**
+ * `POST /v1/link/complete`: redeems a landing's one-time `link_code` for the caller's user (the
+ * session's, or the `userId` the secret key names in `linkBody`), which attaches the provider
+ * account. Only the user who created the link intent can redeem it: anyone else gets
+ * `LINK_NOT_FOUND` (and the code is spent), so a link URL opened by someone else attaches
+ * nothing. A provider account that belongs to another user is `ACCOUNT_ALREADY_LINKED`.
+ */
+export async function completeLink(
+	context: AccountContext & Pick<UserContext, "linkBody" | "onLinked">,
+	code: string,
+): Promise<ConnectedAccountHandle> {
+	if (code === "")
+		throw new TetherClientError("INVALID_REQUEST", "The link code is empty.", {
+			details: { field: "code" },
+		});
+	const response = await context.transport.send({
+		method: "POST",
+		path: "/v1/link/complete",
+		body: { ...context.linkBody, code },
+	});
+	const account = parseConnectedAccount(response.body);
+	// New scopes or a new account: tokens cached for the provider may no longer be the best ones.
+	context.cache.invalidate({ provider: account.provider });
+	context.onLinked?.(account.provider);
+	return createConnectedAccountHandle(context, account);
 }
 
 const unique = (scopes: readonly string[]) => [...new Set(scopes)];
@@ -200,7 +241,19 @@ export function createUserHandle(
 			if (found.account !== undefined) return found.account;
 
 			const target = found.upgrade;
-			const redirectTo = options.redirectTo ?? context.defaultRedirectTo?.();
+			const mode = options.mode ?? "redirect";
+			const baseRedirectTo =
+				options.redirectTo ?? context.defaultRedirectTo?.();
+			const popupFlow =
+				mode === "popup" &&
+				context.markPopupLandings === true &&
+				baseRedirectTo !== undefined
+					? createPopupFlowId()
+					: undefined;
+			const redirectTo =
+				popupFlow === undefined || baseRedirectTo === undefined
+					? baseRedirectTo
+					: withPopupFlow(baseRedirectTo, popupFlow);
 			const url = await createLinkIntent(context, {
 				provider,
 				scopes: unique([...(target?.scopes ?? []), ...scopes]),
@@ -209,25 +262,28 @@ export function createUserHandle(
 					? {}
 					: { providerAccountId: target.providerAccountId }),
 			});
-			await context.link({
+			const landing = await context.link({
 				provider,
 				url,
-				mode: options.mode ?? "redirect",
+				mode,
 				redirectTo,
 				reason: found.error?.reason ?? "insufficient_scopes",
 				missingScopes: found.error?.missingScopes ?? scopes,
 				providerAccountId: target?.providerAccountId,
+				...(popupFlow === undefined ? {} : { popupFlow }),
 			});
-			context.cache.invalidate({ provider });
-			context.onLinked?.(provider);
+			// The flow came back here: this user redeems the code, which attaches the account.
+			const completed = await completeLink(context, landing.linkCode);
 
 			const after = await atProvider();
-			// The upgraded account first; the user may also have picked another one at the provider.
-			after.sort(
-				(a, b) =>
-					Number(b.providerAccountId === target?.providerAccountId) -
-					Number(a.providerAccountId === target?.providerAccountId),
-			);
+			// The account just linked first, then the one being upgraded.
+			const rank = (account: ConnectedAccountHandle) =>
+				account.providerAccountId === completed.providerAccountId
+					? 2
+					: account.providerAccountId === target?.providerAccountId
+						? 1
+						: 0;
+			after.sort((a, b) => rank(b) - rank(a));
 			const linked = await firstWithScopes(after, scopes);
 			if (linked.account !== undefined) return linked.account;
 			throw (

@@ -8,6 +8,11 @@ import {
 	ProviderUnavailableError,
 	TetherClientError,
 } from "../src/index.ts";
+import {
+	createBrowserLinkDriver,
+	linkChannelName,
+	popupFlowParam,
+} from "../src/link-driver.ts";
 import { withLock } from "../src/lock.ts";
 import { parseConnectedAccount } from "../src/parse.ts";
 
@@ -151,5 +156,108 @@ describe("the storage mutex (no Web Locks)", () => {
 		);
 		expect(most).toBe(1);
 		expect(await storage.getItem("t.lock")).toBeNull();
+	});
+});
+
+describe("link landings, without a network", () => {
+	const noNetwork = () => {
+		const calls: string[] = [];
+		return {
+			calls,
+			fetch: async (input: string) => {
+				calls.push(input);
+				throw new Error("no network in this test");
+			},
+		};
+	};
+	const app = "http://127.0.0.1:5999/app/";
+
+	it("a link popup's landing announces the code to its opener and redeems nothing", async () => {
+		const network = noNetwork();
+		const client = createTetherClient({
+			baseUrl: "http://127.0.0.1:9",
+			storage: memoryStorage(),
+			fetch: network.fetch,
+		});
+		const listener = new BroadcastChannel(linkChannelName);
+		const heard = new Promise<unknown>((resolve) => {
+			listener.onmessage = (event: MessageEvent) => resolve(event.data);
+		});
+		const result = await client.handleRedirectCallback(
+			`${app}?linked=upstream&link_code=abc&${popupFlowParam}=flow-1`,
+		);
+		expect(result).toEqual({ type: "handed-to-opener", provider: "upstream" });
+		expect(await heard).toEqual({
+			flow: "flow-1",
+			linked: "upstream",
+			linkCode: "abc",
+		});
+		listener.close();
+		expect(network.calls).toEqual([]);
+		client.destroy();
+	});
+
+	it("linked= without a link_code is refused; error=ACCOUNT_ALREADY_LINKED keeps its code", async () => {
+		const network = noNetwork();
+		const client = createTetherClient({
+			baseUrl: "http://127.0.0.1:9",
+			storage: memoryStorage(),
+			fetch: network.fetch,
+		});
+		await expect(
+			client.handleRedirectCallback(`${app}?linked=upstream`),
+		).rejects.toMatchObject({
+			code: "INVALID_REQUEST",
+			details: { reason: "missing_link_code" },
+		});
+		await expect(
+			client.handleRedirectCallback(`${app}?error=ACCOUNT_ALREADY_LINKED`),
+		).rejects.toMatchObject({ code: "ACCOUNT_ALREADY_LINKED", status: 409 });
+		expect(network.calls).toEqual([]);
+		client.destroy();
+	});
+
+	it("the opener takes its own popup's announcement, once, and ignores other tabs' flows", async () => {
+		let closed = false;
+		const driver = createBrowserLinkDriver({
+			redirect: () => {},
+			openPopup: () => ({
+				get closed() {
+					return closed;
+				},
+				location: {
+					get href(): string {
+						throw new DOMException("cross-origin", "SecurityError");
+					},
+				},
+				close() {
+					closed = true;
+				},
+			}),
+			pollMs: 10,
+		});
+		const landing = driver({
+			provider: "upstream",
+			url: "http://127.0.0.1:9/v1/link/upstream/start?intent=x",
+			mode: "popup",
+			redirectTo: `${app}?${popupFlowParam}=mine`,
+			reason: "insufficient_scopes",
+			missingScopes: [],
+			providerAccountId: undefined,
+			popupFlow: "mine",
+		});
+		const tab = new BroadcastChannel(linkChannelName);
+		tab.postMessage({
+			flow: "another-tab",
+			linked: "upstream",
+			linkCode: "theirs",
+		});
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(closed).toBe(false);
+		tab.postMessage({ flow: "mine", linked: "upstream", linkCode: "ours" });
+		tab.postMessage({ flow: "mine", linked: "upstream", linkCode: "again" });
+		expect(await landing).toEqual({ linkCode: "ours" });
+		expect(closed).toBe(true);
+		tab.close();
 	});
 });

@@ -5,10 +5,12 @@ import {
 	type TestTether,
 } from "../../server/test/harness.ts";
 import {
+	createTetherClient,
+	memoryStorage,
 	OAuthAccessTokenNotAvailable,
 	TetherClientError,
 } from "../src/index.ts";
-import { appUrl, countingFetch, signedInClient } from "./support.ts";
+import { appUrl, countingFetch, signedInClient, sleep } from "./support.ts";
 
 describe("connected accounts through the client, against a real Tether and oidc-provider", () => {
 	let tether: TestTether;
@@ -121,9 +123,25 @@ describe("connected accounts through the client, against a real Tether and oidc-
 		expect(linkUrl.searchParams.get("intent")).not.toBeNull();
 
 		const landed = await browser.follow(linkUrl.toString(), { account: "eve" });
-		expect(await client.handleRedirectCallback(landed)).toEqual({
+		expect(landed.searchParams.get("linked")).toBe("upstream");
+		expect(landed.searchParams.get("link_code")).toEqual(expect.any(String));
+		// Nothing changes at the provider callback: the landing page's redemption attaches it.
+		const [before] = await user.listConnectedAccounts();
+		expect(before?.scopes).not.toContain("read");
+		const linked = await client.handleRedirectCallback(landed);
+		expect(linked).toMatchObject({
 			type: "linked",
 			provider: "upstream",
+			account: { provider: "upstream", providerAccountId: "eve" },
+		});
+		if (linked.type !== "linked") throw new Error("not linked");
+		expect(linked.account.scopes).toContain("read");
+		expect(
+			(await linked.account.getAccessToken({ scopes: ["read"] })).status,
+		).toBe("ok");
+		// The code was spent by that redemption.
+		await expect(client.handleRedirectCallback(landed)).rejects.toMatchObject({
+			code: "LINK_NOT_FOUND",
 		});
 		const seen = navigations.seen.length;
 		const account = await user.getOrLinkConnectedAccount("upstream", {
@@ -158,6 +176,159 @@ describe("connected accounts through the client, against a real Tether and oidc-
 		expect(popups.opened[0]?.popup.closed).toBe(true);
 		expect(navigations.seen).toHaveLength(1); // only the sign-in
 		client.destroy();
+	});
+
+	it("redirect mode: a new account is attached only when the landing page redeems the code", async () => {
+		const { client, user, navigations, browser } = await signedInClient(
+			tether,
+			"kim",
+		);
+		const navigated = navigations.next();
+		void user.getOrLinkConnectedAccount("upstream", {
+			scopes: ["admin"],
+			redirectTo: appUrl,
+		});
+		const landed = await browser.follow(await navigated, {
+			account: "kim-work",
+		});
+		expect(
+			(await user.listConnectedAccounts()).map((a) => a.providerAccountId),
+		).toEqual(["kim"]);
+		const linked = await client.handleRedirectCallback(landed);
+		expect(linked).toMatchObject({
+			type: "linked",
+			provider: "upstream",
+			account: { providerAccountId: "kim-work", status: "active" },
+		});
+		expect(
+			(await user.listConnectedAccounts())
+				.map((a) => a.providerAccountId)
+				.sort(),
+		).toEqual(["kim", "kim-work"]);
+		client.destroy();
+	});
+
+	it("popup mode: the opener redeems the code once, though both the poll and the popup's announcement arrive", async () => {
+		const counter = countingFetch();
+		const storage = memoryStorage();
+		const { client, user, popups, browser } = await signedInClient(
+			tether,
+			"lou",
+			{ fetch: counter.fetch, storage },
+		);
+		// The popup's own page: same origin, so the same stored session.
+		const popupPage = createTetherClient({
+			baseUrl: tether.baseUrl,
+			storage,
+			fetch: counter.fetch,
+		});
+		const opened = popups.next();
+		const linking = user.getOrLinkConnectedAccount("upstream", {
+			scopes: ["write"],
+			mode: "popup",
+			redirectTo: appUrl,
+		});
+		const linkUrl = await opened;
+		const landed = await browser.follow(linkUrl, { account: "lou" });
+		expect(landed.searchParams.get("tether_popup")).toEqual(expect.any(String));
+		expect(landed.searchParams.get("link_code")).toEqual(expect.any(String));
+
+		const completions = () => counter.count("POST /v1/link/complete");
+		// The popup's page runs handleRedirectCallback (announcing) while the opener polls it.
+		popups.opened[0]?.popup.land(landed);
+		expect(await popupPage.handleRedirectCallback(landed)).toEqual({
+			type: "handed-to-opener",
+			provider: "upstream",
+		});
+		const account = await linking;
+		expect(account.providerAccountId).toBe("lou");
+		expect(account.scopes).toContain("write");
+		expect(popups.opened[0]?.popup.closed).toBe(true);
+		await sleep(600); // a late second completion would show up by now
+		expect(completions()).toBe(1);
+		popupPage.destroy();
+		client.destroy();
+	});
+
+	it("popup mode: the announcement alone completes the link (popup location never readable)", async () => {
+		const counter = countingFetch();
+		const storage = memoryStorage();
+		const { client, user, popups, browser } = await signedInClient(
+			tether,
+			"max",
+			{ fetch: counter.fetch, storage },
+		);
+		const popupPage = createTetherClient({
+			baseUrl: tether.baseUrl,
+			storage,
+			fetch: counter.fetch,
+		});
+		const opened = popups.next();
+		const linking = user.getOrLinkConnectedAccount("upstream", {
+			scopes: ["read"],
+			mode: "popup",
+			redirectTo: appUrl,
+		});
+		const landed = await browser.follow(await opened, { account: "max" });
+		await popupPage.handleRedirectCallback(landed);
+		const account = await linking;
+		expect(account.scopes).toContain("read");
+		expect(counter.count("POST /v1/link/complete")).toBe(1);
+		popupPage.destroy();
+		client.destroy();
+	});
+
+	it("popup mode: a refused code rejects getOrLink with LINK_NOT_FOUND", async () => {
+		const { client, user, popups } = await signedInClient(tether, "ned");
+		const opened = popups.next();
+		const linking = user.getOrLinkConnectedAccount("upstream", {
+			scopes: ["admin"],
+			mode: "popup",
+			redirectTo: appUrl,
+		});
+		await opened;
+		popups.opened[0]?.popup.land(
+			new URL(`${appUrl}?linked=upstream&link_code=not-a-real-code`),
+		);
+		await expect(linking).rejects.toMatchObject({ code: "LINK_NOT_FOUND" });
+		expect(
+			(await user.listConnectedAccounts()).map((a) => a.providerAccountId),
+		).toEqual(["ned"]);
+		client.destroy();
+	});
+
+	it("forced linking: Bob completing Alice's link URL attaches nothing to either of them", async () => {
+		const alice = await signedInClient(tether, "alice");
+		const bob = await signedInClient(tether, "bob");
+		// Alice starts a link for herself, but sends the URL to Bob instead of opening it.
+		const navigated = alice.navigations.next();
+		void alice.user.getOrLinkConnectedAccount("upstream", {
+			scopes: ["admin"],
+			redirectTo: appUrl,
+		});
+		const aliceLinkUrl = await navigated;
+		// Bob opens it, signed in at the provider with an account nobody has linked yet.
+		const landed = await bob.browser.follow(aliceLinkUrl, {
+			account: "bob-drive",
+		});
+		expect(landed.searchParams.get("link_code")).toEqual(expect.any(String));
+		// Bob's landing page redeems it with Bob's session: refused, and the code is spent.
+		const refused = await bob.client.handleRedirectCallback(landed).then(
+			() => null,
+			(error: unknown) => error,
+		);
+		expect(refused).toBeInstanceOf(TetherClientError);
+		expect(refused).toMatchObject({ code: "LINK_NOT_FOUND", status: 404 });
+		// Even a leaked code is useless to Alice afterwards.
+		await expect(
+			alice.client.handleRedirectCallback(landed),
+		).rejects.toMatchObject({ code: "LINK_NOT_FOUND" });
+		const ids = async (u: typeof alice.user) =>
+			(await u.listConnectedAccounts()).map((a) => a.providerAccountId);
+		expect(await ids(alice.user)).toEqual(["alice"]);
+		expect(await ids(bob.user)).toEqual(["bob"]);
+		alice.client.destroy();
+		bob.client.destroy();
 	});
 
 	it("a popup closed before linking finished is a cancellation", async () => {

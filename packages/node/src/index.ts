@@ -9,6 +9,7 @@ export {
 export { LinkRequiredError } from "./link-required-error.ts";
 export type { VerifiedSession } from "./session-verifier.ts";
 export {
+	type CompleteLinkInput,
 	type CreateLinkUrlInput,
 	createTetherServer,
 	type TetherServer,

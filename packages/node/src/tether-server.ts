@@ -1,4 +1,6 @@
 import {
+	type ConnectedAccountHandle,
+	completeLink,
 	createAccessTokenCache,
 	createLinkIntent,
 	createUserHandle,
@@ -43,6 +45,16 @@ export interface CreateLinkUrlInput {
 	providerAccountId?: string;
 }
 
+export interface CompleteLinkInput {
+	/**
+	 * The user your app knows is signed in on the request that carries the code (Tether's id or
+	 * your own) — never a user named by the URL. It must be the user the link URL was made for.
+	 */
+	userId: string;
+	/** The `link_code` the browser brought back to `redirectTo`. */
+	code: string;
+}
+
 export interface TetherServer {
 	/**
 	 * The user and their accounts, by Tether's id or the app's own id; null when Tether has no
@@ -52,6 +64,14 @@ export interface TetherServer {
 	getUser(userId: string): Promise<TetherUser | null>;
 	/** A one-time link-intent URL (five minutes) to open in that user's browser. */
 	createLinkUrl(input: CreateLinkUrlInput): Promise<string>;
+	/**
+	 * Attaches the account a link flow authorized: redeems the `link_code` on `redirectTo`
+	 * (one-time, five minutes) for `userId`, the user signed in to your app. Throws
+	 * `LINK_NOT_FOUND` when the code is unknown, used, expired or was made for another user
+	 * (the code is spent either way), and `ACCOUNT_ALREADY_LINKED` when the provider account
+	 * belongs to another user.
+	 */
+	completeLink(input: CompleteLinkInput): Promise<ConnectedAccountHandle>;
 	/** The caller of a session JWT (verified locally against Tether's JWKS), or null. */
 	verifySession(jwt: string): Promise<VerifiedSession | null>;
 	/** Verifies a Standard Webhooks delivery from Tether; see `verifyWebhook`. */
@@ -126,6 +146,9 @@ export function createTetherServer(options: TetherServerOptions): TetherServer {
 				...(redirectTo === undefined ? {} : { redirectTo }),
 				...(providerAccountId === undefined ? {} : { providerAccountId }),
 			});
+		},
+		completeLink({ userId, code }) {
+			return completeLink(contextFor(userId), code);
 		},
 		verifySession: createSessionVerifier({
 			baseUrl,

@@ -88,6 +88,20 @@ describe("the server SDK (secret key), against a real Tether and oidc-provider",
 		const browser = createBrowser(tether);
 		const landed = await browser.follow(url, { account: "quinn" });
 		expect(landed.searchParams.get("linked")).toBe("upstream");
+		const code = landed.searchParams.get("link_code");
+		if (code === null) throw new Error(`no link_code in ${landed.toString()}`);
+		// The app's landing route redeems it for the user it knows is signed in.
+		const linked = await server.completeLink({ userId: appUserId, code });
+		expect(linked).toMatchObject({
+			id: "upstream",
+			provider: "upstream",
+			providerAccountId: "quinn",
+			status: "active",
+		});
+		expect(linked.scopes).toContain("read");
+		expect((await linked.getAccessToken({ scopes: ["read"] })).status).toBe(
+			"ok",
+		);
 
 		const user = await server.getUser(appUserId);
 		if (user === null) throw new Error("the app's user was not created");
@@ -114,6 +128,10 @@ describe("the server SDK (secret key), against a real Tether and oidc-provider",
 		expect(failure.missingScopes).toEqual(["write"]);
 		const upgraded = await browser.follow(failure.url, { account: "quinn" });
 		expect(upgraded.searchParams.get("linked")).toBe("upstream");
+		await server.completeLink({
+			userId: appUserId,
+			code: upgraded.searchParams.get("link_code") ?? "",
+		});
 		const found = await user.getOrLinkConnectedAccount("upstream", {
 			scopes: ["write", "read"],
 		});
@@ -122,6 +140,69 @@ describe("the server SDK (secret key), against a real Tether and oidc-provider",
 
 		await found.unlink();
 		expect(await user.listConnectedAccounts()).toEqual([]);
+	});
+
+	it("completeLink: nothing is attached before it, and a second redemption is LINK_NOT_FOUND", async () => {
+		const url = await server.createLinkUrl({
+			userId: pia.user.id,
+			provider: "upstream",
+			scopes: ["write"],
+			redirectTo: appUrl,
+		});
+		const landed = await createBrowser(tether).follow(url, {
+			account: "pia-work",
+		});
+		const code = landed.searchParams.get("link_code") ?? "";
+		const user = await server.getUser(pia.user.id);
+		const ids = async () =>
+			((await user?.listConnectedAccounts()) ?? [])
+				.map((a) => a.providerAccountId)
+				.sort();
+		expect(await ids()).toEqual(["pia"]);
+		const account = await server.completeLink({ userId: pia.user.id, code });
+		expect(account.providerAccountId).toBe("pia-work");
+		expect(account.scopes).toContain("write");
+		expect(await ids()).toEqual(["pia", "pia-work"]);
+		await expect(
+			server.completeLink({ userId: pia.user.id, code }),
+		).rejects.toMatchObject({ code: "LINK_NOT_FOUND", status: 404 });
+		await account.unlink();
+		expect(await ids()).toEqual(["pia"]);
+	});
+
+	it("completeLink for another user than the link URL's fails, attaches nothing, and spends the code", async () => {
+		const owner = "app-user-owner";
+		const other = await createBrowser(tether).signIn("sam");
+		const url = await server.createLinkUrl({
+			userId: owner,
+			provider: "upstream",
+			redirectTo: appUrl,
+		});
+		const landed = await createBrowser(tether).follow(url, {
+			account: "tia",
+		});
+		const code = landed.searchParams.get("link_code") ?? "";
+		const refused = await server
+			.completeLink({ userId: other.user.id, code })
+			.then(
+				() => null,
+				(error: unknown) => error,
+			);
+		expect(refused).toBeInstanceOf(TetherClientError);
+		expect(refused).toMatchObject({ code: "LINK_NOT_FOUND", status: 404 });
+		await expect(
+			server.completeLink({ userId: owner, code }),
+		).rejects.toMatchObject({ code: "LINK_NOT_FOUND" });
+		const samAccounts = await (
+			await server.getUser(other.user.id)
+		)?.listConnectedAccounts();
+		expect(samAccounts?.map((a) => a.providerAccountId)).toEqual(["sam"]);
+		const ownerAccounts =
+			(await (await server.getUser(owner))?.listConnectedAccounts()) ?? [];
+		expect(ownerAccounts).toEqual([]);
+		await expect(
+			server.completeLink({ userId: owner, code: "" }),
+		).rejects.toMatchObject({ code: "INVALID_REQUEST" });
 	});
 
 	it("verifies session JWTs against the JWKS, fetched once and cached", async () => {
