@@ -114,7 +114,7 @@ const herd = latest<HerdResults>("refresh-herd");
 if (herd !== undefined) {
 	const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 	out.push(
-		`### Refresh herd (${herd.date}, ${fmt(herd.settings.requests)} concurrent requests per round on an expired token, ${herd.settings.rounds} rounds per row)`,
+		`### Refresh herd (${herd.date}, ${fmt(herd.settings.requests)} concurrent requests per round on an expired token, ${herd.settings.rounds} rounds per row${herd.loadAverage === undefined ? "" : `, load average at the end ${herd.loadAverage.join(" ")}`})`,
 		"",
 		"| system | database | processes | refreshes reaching the provider, per round | invalid_grant (all rounds) | failed requests, per round | distinct tokens handed out | of them live upstream | grants revoked | accounts lost | median wall ms |",
 		"| --- | --- | ---: | --- | ---: | --- | --- | --- | ---: | ---: | ---: |",
