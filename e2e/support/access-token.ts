@@ -26,6 +26,8 @@ export async function requestAccessToken(input: {
 	userId: string;
 	provider: string;
 	providerAccountId: string;
+	/** Aborts the call (e.g. `AbortSignal.timeout(ms)`); the fetch then rejects. */
+	signal?: AbortSignal;
 }): Promise<TokenAnswer> {
 	const started = performance.now();
 	const response = await fetch(
@@ -33,6 +35,7 @@ export async function requestAccessToken(input: {
 		{
 			method: "POST",
 			headers: { authorization: `Bearer ${input.secretKey}` },
+			...(input.signal === undefined ? {} : { signal: input.signal }),
 		},
 	);
 	const text = await response.text();

@@ -36,6 +36,23 @@ export interface TokenExchange {
  */
 export type TokenTap = (exchange: TokenExchange) => string | undefined;
 
+/**
+ * A fault played instead of forwarding: the upstream never hears of the request, so no refresh
+ * token is spent. `unavailable` answers 503 (with `Retry-After` when given), `hang` keeps the
+ * connection open without answering until the caller gives up (or `ms` pass, then resets it),
+ * `reset` destroys the connection at once.
+ */
+export type TokenFault =
+	| { kind: "unavailable"; retryAfterSeconds?: number }
+	| { kind: "hang"; ms?: number }
+	| { kind: "reset" };
+
+/** What a fault hook sees of a request: its path at the proxy and its grant type. */
+export interface TokenRequestInfo {
+	path: string;
+	grantType: string;
+}
+
 export interface TokenProxy {
 	/** The token endpoint to configure in Tether (`tokenEndpoint`). */
 	url: string;
@@ -48,6 +65,19 @@ export interface TokenProxy {
 	 * being held. Every other request passes straight through.
 	 */
 	holdNextRefresh(): Promise<HeldRequest>;
+	/**
+	 * Requests forwarded to the upstream whose answer has not yet been handed to the caller, by the
+	 * path they came in on (a test can give each caller its own path: every path is forwarded to
+	 * the one upstream token endpoint).
+	 */
+	inFlight(path?: string): number;
+	/**
+	 * Upstream answers that never reached their caller (it hung up first, e.g. after its own
+	 * timeout): with a rotating provider, each is a refresh token spent without the caller knowing.
+	 */
+	readonly lostAnswers: number;
+	/** Faults played by the `fault` hook, by kind. */
+	readonly faults: Readonly<Record<TokenFault["kind"], number>>;
 	close(): Promise<void>;
 }
 
@@ -67,15 +97,63 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
  */
 export async function startTokenProxy(
 	target: string,
-	options: { tap?: TokenTap } = {},
+	options: {
+		tap?: TokenTap;
+		/** Decides per request whether to play a fault instead of forwarding; `undefined` forwards. */
+		fault?: (request: TokenRequestInfo) => TokenFault | undefined;
+	} = {},
 ): Promise<TokenProxy> {
 	const { tap } = options;
 	const upstream = new URL(target);
 	const forwardedRefreshes: number[] = [];
 	let dropped = 0;
+	let lostAnswers = 0;
+	const faults: Record<TokenFault["kind"], number> = {
+		unavailable: 0,
+		hang: 0,
+		reset: 0,
+	};
+	const inFlightByPath = new Map<string, number>();
 	let waiting: ((held: HeldRequest) => void) | undefined;
 
+	function play(fault: TokenFault, res: ServerResponse) {
+		faults[fault.kind] += 1;
+		switch (fault.kind) {
+			case "unavailable": {
+				const body = JSON.stringify({ error: "temporarily_unavailable" });
+				res.writeHead(503, {
+					"content-type": "application/json",
+					"content-length": String(Buffer.byteLength(body)),
+					...(fault.retryAfterSeconds === undefined
+						? {}
+						: { "retry-after": String(fault.retryAfterSeconds) }),
+				});
+				res.end(body);
+				return;
+			}
+			case "hang": {
+				// Never answered: the caller's own timeout (or death) ends it; a cap keeps the proxy tidy.
+				const timer = setTimeout(() => res.destroy(), fault.ms ?? 60_000);
+				res.once("close", () => clearTimeout(timer));
+				return;
+			}
+			case "reset":
+				res.socket?.resetAndDestroy();
+				res.destroy();
+				return;
+		}
+	}
+
 	function forward(req: IncomingMessage, res: ServerResponse, body: Buffer) {
+		const path = new URL(req.url ?? "/", "http://proxy").pathname;
+		inFlightByPath.set(path, (inFlightByPath.get(path) ?? 0) + 1);
+		let done = false;
+		res.once("close", () => {
+			if (done) return;
+			done = true;
+			inFlightByPath.set(path, (inFlightByPath.get(path) ?? 1) - 1);
+			if (!res.writableFinished) lostAnswers += 1;
+		});
 		const headers = { ...req.headers, host: upstream.host };
 		// A tap reads the answer: ask for it uncompressed.
 		if (tap !== undefined) delete headers["accept-encoding"];
@@ -119,6 +197,14 @@ export async function startTokenProxy(
 				const grantType =
 					new URLSearchParams(body.toString("utf8")).get("grant_type") ?? "";
 				const hold = waiting;
+				const fault = options.fault?.({
+					path: new URL(req.url ?? "/", "http://proxy").pathname,
+					grantType,
+				});
+				if (fault !== undefined) {
+					play(fault, res);
+					return;
+				}
 				if (grantType !== "refresh_token" || hold === undefined) {
 					if (grantType === "refresh_token")
 						forwardedRefreshes.push(Date.now());
@@ -168,6 +254,18 @@ export async function startTokenProxy(
 			return new Promise((done) => {
 				waiting = done;
 			});
+		},
+		inFlight(path) {
+			if (path !== undefined) return inFlightByPath.get(path) ?? 0;
+			let total = 0;
+			for (const n of inFlightByPath.values()) total += n;
+			return total;
+		},
+		get lostAnswers() {
+			return lostAnswers;
+		},
+		get faults() {
+			return faults;
 		},
 		close: () =>
 			new Promise<void>((done) => {
