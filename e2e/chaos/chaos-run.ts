@@ -98,7 +98,13 @@ export interface ChaosReport {
 		connectionErrorsOther: number;
 		/** 200 answers whose token had already expired when it arrived: a failure. */
 		expiredTokensServed: number;
-		/** Answers with a 5xx that is not 503 PROVIDER_UNAVAILABLE: failures. */
+		/**
+		 * 503 SERVICE_UNAVAILABLE (the database unreachable) for requests that overlapped a
+		 * PostgreSQL restart (from its start to 5 s after it ended). The same answer at any other
+		 * time counts in `unexpected5xx`.
+		 */
+		databaseUnavailableDuringPgRestart: number;
+		/** Answers with any other 5xx than 503 PROVIDER_UNAVAILABLE: failures. */
 		unexpected5xx: number;
 		latencyMs: { p50: number; p99: number; max: number };
 		latency200Ms: { p50: number; p99: number; max: number };
@@ -279,6 +285,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 	let connectionErrorsOther = 0;
 	let expiredTokensServed = 0;
 	let unexpected5xx = 0;
+	let databaseUnavailableDuringPgRestart = 0;
+	/** PostgreSQL restart windows (epoch ms), open while one is under way. */
+	const pgWindows: { from: number; to: number }[] = [];
+	const duringPgRestart = (from: number, to: number) =>
+		pgWindows.some((w) => from <= w.to + 5000 && to >= w.from);
 	const firstOddities: string[] = [];
 	let loadMs = 0;
 	const final: ChaosReport["final"] = {
@@ -287,6 +298,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 		userinfoOk: 0,
 		statuses: {},
 	};
+
+	/** A query by the run itself, retried while PostgreSQL may still be coming back. */
+	async function dbQuery(text: string, values: unknown[] = []) {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await (db as TestSchema).query(text, values);
+			} catch (error) {
+				if (attempt >= 10) throw error;
+				await sleep(500);
+			}
+		}
+	}
 
 	const onLine = (line: string) => {
 		const msg = /"msg":"([^"]*)"/.exec(line)?.[1];
@@ -505,6 +528,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 								);
 						}
 					} else if (
+						answer.status === 503 &&
+						answer.code === "SERVICE_UNAVAILABLE" &&
+						duringPgRestart(at - answer.ms, at)
+					) {
+						databaseUnavailableDuringPgRestart += 1;
+					} else if (
 						answer.status >= 500 &&
 						!(answer.status === 503 && answer.code === "PROVIDER_UNAVAILABLE")
 					) {
@@ -551,12 +580,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 				await sleep(20);
 			// Let the last forwarded answers be written before the kill.
 			await sleep(500);
-			const rows = await (db as TestSchema)
-				.query(
-					"SELECT count(*)::int AS n FROM {schema}.connected_accounts WHERE lease_owner IS NOT NULL AND lease_expires_at > $1",
-					[Date.now()],
-				)
-				.catch(() => [{ n: -1 }]);
+			const rows = await dbQuery(
+				"SELECT count(*)::int AS n FROM {schema}.connected_accounts WHERE lease_owner IS NOT NULL AND lease_expires_at > $1",
+				[Date.now()],
+			).catch(() => [{ n: -1 }]);
 			slot.up = false;
 			slot.incarnation += 1;
 			const atMs = elapsed();
@@ -578,7 +605,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 		const restartPg = async () => {
 			const atMs = elapsed();
 			const began = Date.now();
+			const window = { from: began, to: Number.POSITIVE_INFINITY };
+			pgWindows.push(window);
 			await (options.restartPostgres as () => Promise<void>)();
+			window.to = Date.now();
 			const ms = Date.now() - began;
 			pgRestarts.push({ atMs, ms });
 			log(
@@ -652,10 +682,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 				}
 			}),
 		);
-		for (const row of await db.query(
+		for (const row of await dbQuery(
 			"SELECT status, count(*)::int AS n FROM {schema}.connected_accounts GROUP BY status",
 		))
 			final.statuses[String(row.status)] = Number(row.n);
+	} catch (error) {
+		// The report is still written: what happened up to here is the evidence.
+		failures.push(
+			`run aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+		);
 	} finally {
 		faultsOn = false;
 		for (const cleanup of cleanups.reverse()) {
@@ -669,8 +704,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 		}
 	}
 
-	const counters = (upstream as Upstream).counters;
-	const theProxy = proxy as TokenProxy;
+	if (upstream === undefined || proxy === undefined)
+		throw new Error(`chaos run could not start:\n${failures.join("\n")}`);
+	const counters = upstream.counters;
+	const theProxy = proxy;
 	const report: ChaosReport = {
 		label: options.label,
 		startedAt: new Date(runStarted).toISOString(),
@@ -700,6 +737,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 			connectionErrorsAtKilledProcess,
 			connectionErrorsOther,
 			expiredTokensServed,
+			databaseUnavailableDuringPgRestart,
 			unexpected5xx,
 			latencyMs: summary(latencies),
 			latency200Ms: summary(latencies200),
@@ -787,7 +825,11 @@ export function formatReport(report: ChaosReport): string {
 		String(report.requests.connectionErrorsOther),
 	);
 	add(
-		"  5xx other than 503 PROVIDER_UNAVAILABLE",
+		"  503 SERVICE_UNAVAILABLE during a PG restart",
+		String(report.requests.databaseUnavailableDuringPgRestart),
+	);
+	add(
+		"  other 5xx (not 503 PROVIDER_UNAVAILABLE)",
 		String(report.requests.unexpected5xx),
 	);
 	add("  expired tokens served", String(report.requests.expiredTokensServed));

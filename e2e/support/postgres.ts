@@ -19,7 +19,7 @@ export interface TestSchema {
 	 */
 	url: string;
 	query(text: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
-	/** Drops the schema and everything in it, and closes the admin connection. */
+	/** Drops the schema and everything in it, and closes the admin connections. */
 	drop(): Promise<void>;
 }
 
@@ -32,8 +32,10 @@ export async function createTestSchema(
 	prefix = "tether_e2e",
 ): Promise<TestSchema> {
 	const schema = `${prefix}_${randomBytes(5).toString("hex")}`;
-	const admin = new pg.Client({ connectionString: baseUrl });
-	await admin.connect();
+	// A pool, not one client: it survives a PostgreSQL restart (the chaos run restarts the
+	// cluster), replacing dead connections on the next query instead of crashing on their error.
+	const admin = new pg.Pool({ connectionString: baseUrl, max: 2 });
+	admin.on("error", () => {});
 	try {
 		await admin.query(`CREATE SCHEMA ${schema}`);
 	} catch (error) {

@@ -80,6 +80,55 @@ describe("refresh against the real upstream (strict rotation, 2-second tokens)",
 		expect(tether.upstream.counters.grantsRevoked).toBe(0);
 	});
 
+	it("a database blip while storing a refresh: the write is retried, the rotated refresh token kept, and other requests get 503 SERVICE_UNAVAILABLE", async () => {
+		// Found by the chaos run (e2e/chaos): a PostgreSQL restart between the provider's answer and
+		// the write lost the rotated refresh token, and the next refresh revoked the grant.
+		const session = await createBrowser(tether).signIn("dora");
+		await sleep(2100);
+		const store = tether.server.store;
+		const update = store.updateConnectedAccount;
+		const list = store.listConnectedAccounts;
+		const connectionDied = () =>
+			Object.assign(new Error("Connection terminated unexpectedly"), {});
+		let failedWrites = 0;
+		store.updateConnectedAccount = async (...args) => {
+			if (args[2].accessTokenEnc !== undefined && failedWrites < 3) {
+				failedWrites += 1;
+				throw connectionDied();
+			}
+			return update.apply(store, args);
+		};
+		store.listConnectedAccounts = async () => {
+			throw Object.assign(
+				new Error("terminating connection due to administrator command"),
+				{ code: "57P01" },
+			);
+		};
+		try {
+			const during = await api(tether, "POST", tokenPath("dora"), {
+				token: session.accessToken,
+			});
+			expect(during.status).toBe(200);
+			expect(failedWrites).toBe(3);
+			const listed = await api(tether, "GET", "/v1/connected-accounts/me", {
+				token: session.accessToken,
+			});
+			expect(listed.status).toBe(503);
+			expect(listed.body.code).toBe("SERVICE_UNAVAILABLE");
+			expect(listed.headers.get("retry-after")).toBe("1");
+		} finally {
+			store.updateConnectedAccount = update;
+			store.listConnectedAccounts = list;
+		}
+		await sleep(2100);
+		const next = await api(tether, "POST", tokenPath("dora"), {
+			token: session.accessToken,
+		});
+		expect(next.status).toBe(200);
+		expect(tether.upstream.counters.grantsRevoked).toBe(0);
+		expect(tether.upstream.counters.invalidGrants).toBe(0);
+	});
+
 	it("a grant revoked at the provider ends in reauth_required, then no more provider calls", async () => {
 		const session = await createBrowser(tether).signIn("xena");
 		await tether.upstream.revokeGrant({ account: "xena" });

@@ -3,6 +3,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { TetherError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { isDatabaseUnavailable } from "../store/index.ts";
 import type { AppEnv } from "./env.ts";
 
 function fromHttpException(error: HTTPException): TetherError {
@@ -52,7 +53,18 @@ export function renderError(logger: Logger): ErrorHandler<AppEnv> {
 				"INVALID_REQUEST",
 				"The request ended before its body did.",
 			);
-		else {
+		else if (isDatabaseUnavailable(error)) {
+			// A database restart or a dropped connection: honest and retryable, not a server bug.
+			logger.warn(
+				{ requestId: c.get("requestId"), err: { message: error.message } },
+				"database unreachable",
+			);
+			tetherError = new TetherError(
+				"SERVICE_UNAVAILABLE",
+				"The database is unreachable; try again shortly.",
+				{ headers: { "Retry-After": "1" } },
+			);
+		} else {
 			logger.error(
 				{
 					requestId: c.get("requestId"),

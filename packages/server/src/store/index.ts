@@ -38,6 +38,7 @@ export {
 	type UserRow,
 	type UserSummaryRow,
 } from "./types.ts";
+export { isDatabaseUnavailable } from "./unavailable.ts";
 
 export interface CreateStoreOptions {
 	/** PostgreSQL only: schema to use (created by `migrate()` when missing). Default: the server's search_path. */

@@ -5,7 +5,10 @@ import {
 } from "@tether/oauth";
 import { newId } from "../auth/random.ts";
 import { TetherError } from "../errors.ts";
-import type { ConnectedAccountRow } from "../store/index.ts";
+import {
+	type ConnectedAccountRow,
+	isDatabaseUnavailable,
+} from "../store/index.ts";
 import type { VaultDeps } from "./deps.ts";
 import {
 	openAccessToken,
@@ -20,6 +23,8 @@ const defaultRetryAfterSeconds = 5;
 const circuitOpenMs = 30_000;
 /** How often a process waiting on another process's lease looks at the row again. */
 const pollMs = 40;
+/** How long the write of a refresh's result is retried while the database is unreachable. */
+const resultWriteRetryMs = 30_000;
 
 export interface FreshToken {
 	row: ConnectedAccountRow;
@@ -157,6 +162,32 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 		return null;
 	}
 
+	/**
+	 * The write that stores a refresh's result. The rotated refresh token exists only in this
+	 * process until it is written, and the provider has already spent the old one: dropping it on a
+	 * database blip (a restart, a dead connection) would cost the account at a rotating provider. So
+	 * it is retried, quickly, until the database answers; the lease still holds off the others.
+	 */
+	async function writeResult(
+		row: ConnectedAccountRow,
+		patch: Parameters<VaultDeps["store"]["updateConnectedAccount"]>[2],
+	): Promise<ConnectedAccountRow | null> {
+		const giveUpAt = Date.now() + resultWriteRetryMs;
+		for (let attempt = 0; ; attempt++) {
+			try {
+				return await write(row, patch);
+			} catch (error) {
+				if (!isDatabaseUnavailable(error) || Date.now() > giveUpAt) throw error;
+				if (attempt === 0)
+					deps.logger.warn(
+						{ account: row.id, provider: row.providerConfigId },
+						"database unreachable while storing a refresh; retrying",
+					);
+				await sleep(Math.min(500, 50 * 2 ** attempt));
+			}
+		}
+	}
+
 	async function refreshHolding(
 		row: ConnectedAccountRow,
 		force: boolean,
@@ -242,7 +273,7 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 				tokens.scope === undefined
 					? row.scopes
 					: normalizeScopes(provider.entry, tokens.scope);
-			const updated = await write(row, {
+			const updated = await writeResult(row, {
 				accessTokenEnc: sealed.accessTokenEnc,
 				tokenType: sealed.tokenType,
 				accessTokenExpiresAt: sealed.accessTokenExpiresAt,
