@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -136,6 +136,9 @@ export interface ChaosReport {
 	};
 	/** Log lines of unhandled errors (first few), from every process incarnation. */
 	unhandledErrors: string[];
+	refusals: { atMs: number; status: number; answer: string }[];
+	/** Each chaos action, as `<ms after the run started> <what>`. */
+	timeline: string[];
 	logCounts: Record<string, number>;
 	/** Empty when the run passed; each entry says what broke. */
 	failures: string[];
@@ -207,7 +210,7 @@ interface Slot {
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
-	const log = options.log ?? ((line: string) => console.log(line));
+	let log = options.log ?? ((line: string) => console.log(line));
 	const seed = options.seed ?? Number(process.env.CHAOS_SEED ?? Date.now());
 	const rand = random(seed);
 	const pick = <T>(items: readonly T[]): T => {
@@ -319,17 +322,40 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 			unhandledErrors.push(line.slice(0, 2000));
 	};
 
+	/** Processes that exited without being killed by the run: each one is a failure. */
+	const crashes: string[] = [];
+	/** Upstream refusals (status ≥ 400) as the proxy saw them, ms after the run started. */
+	const refusals: { atMs: number; status: number; answer: string }[] = [];
+	/** Every use of each refresh token at the upstream (a short hash of it → uses). */
+	const spent = new Map<string, string[]>();
+	const short = (token: string) =>
+		createHash("sha256").update(token).digest("base64url").slice(0, 8);
+	/** When each chaos action began, ms after the run started (for reading refusals against). */
+	const timeline: string[] = [];
+	let stopping = false;
+
 	async function start(slot: Slot): Promise<void> {
 		let lastError: unknown;
 		for (let attempt = 1; attempt <= 5; attempt++) {
 			try {
-				slot.current = await startTetherProcess({
+				const started = await startTetherProcess({
 					name: slot.name,
 					configPath: slot.configPath,
 					port: slot.port,
 					onLine,
 				});
+				slot.current = started;
 				slot.up = true;
+				void started.exited.then((how) => {
+					if (stopping || slot.current !== started || !slot.up) return;
+					// Nobody killed it: a crash. Noted, then the process is started again so the run goes on.
+					crashes.push(
+						`${slot.name} exited on its own (${how}); last output:\n${started.tail().split("\n").slice(-15).join("\n")}`,
+					);
+					slot.up = false;
+					slot.incarnation += 1;
+					void start(slot).catch(() => {});
+				});
 				return;
 			} catch (error) {
 				lastError = error;
@@ -350,6 +376,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 		cleanups.push({ name: "upstream", run: () => theUpstream.close() });
 		proxy = await startTokenProxy(upstream.endpoints.tokenEndpoint, {
 			fault: decideFault,
+			// Every refusal the upstream sends, with its reason and who got it.
+			tap: (exchange) => {
+				const atMs = Date.now() - runStarted;
+				const sent = new URLSearchParams(exchange.requestBody).get(
+					"refresh_token",
+				);
+				let received: unknown;
+				try {
+					received = JSON.parse(exchange.answer).refresh_token;
+				} catch {}
+				if (sent !== null) {
+					const use = `${atMs} ${exchange.path.split("/")[1]} ${exchange.status}${typeof received === "string" ? ` -> ${short(received)}` : ""}`;
+					const seen = spent.get(short(sent));
+					if (seen === undefined) spent.set(short(sent), [use]);
+					else seen.push(use);
+				}
+				if (exchange.status >= 400 && refusals.length < 500)
+					refusals.push({
+						atMs,
+						status: exchange.status,
+						answer: `${exchange.answer.slice(0, 120)}${sent === null ? "" : ` token ${short(sent)}: ${(spent.get(short(sent)) ?? []).join(" | ")}`}`,
+					});
+				return undefined;
+			},
 		});
 		const theProxy = proxy;
 		cleanups.push({ name: "token proxy", run: () => theProxy.close() });
@@ -425,6 +475,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 		for (const started of starts)
 			if (started.status === "rejected") throw started.reason;
 		log(`chaos ${options.label}: 3 processes up (seed ${seed})`);
+		const logWas = log;
+		log = (line: string) => {
+			timeline.push(`${Date.now() - runStarted} ${line}`);
+			logWas(line);
+		};
 
 		// Accounts sign in through the process the config's baseUrl names, a few at a time.
 		const names = Array.from(
@@ -693,6 +748,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 		);
 	} finally {
 		faultsOn = false;
+		stopping = true;
 		for (const cleanup of cleanups.reverse()) {
 			try {
 				await cleanup.run();
@@ -754,6 +810,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 		pgRestarts,
 		final,
 		unhandledErrors,
+		refusals,
+		timeline,
 		logCounts,
 		failures,
 	};
@@ -786,6 +844,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 		);
 	if (expiredTokensServed > 0)
 		failures.push(`${expiredTokensServed} expired tokens served`);
+	failures.push(...crashes);
 	if (firstOddities.length > 0)
 		failures.push(...firstOddities.map((o) => `  ${o}`));
 	return report;

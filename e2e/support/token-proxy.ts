@@ -28,6 +28,8 @@ export interface TokenExchange {
 	status: number;
 	/** The upstream's answer body, as received. */
 	answer: string;
+	/** The path the request came in on at the proxy. */
+	path: string;
 }
 
 /**
@@ -174,6 +176,7 @@ export async function startTokenProxy(
 							authorization: req.headers.authorization,
 							status,
 							answer: received.toString("utf8"),
+							path,
 						});
 						const out =
 							replaced === undefined ? received : Buffer.from(replaced);

@@ -184,3 +184,16 @@ declare module "oidc-provider" {
 		): Promise<void>;
 	}
 }
+
+// oidc-provider's own in-memory adapter, used by testkit with a store of its choosing.
+declare module "oidc-provider/lib/adapters/memory_adapter.js" {
+	import type { Adapter } from "oidc-provider";
+
+	/** `store` needs `get`, `set(key, value, { maxAge? })`, `has` and `delete`, like its LRU. */
+	const MemoryAdapter: new (
+		model: string,
+		store: unknown,
+		clockTolerance?: number,
+	) => Adapter;
+	export default MemoryAdapter;
+}

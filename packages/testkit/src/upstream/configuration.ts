@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Configuration } from "oidc-provider";
+import { unboundedMemoryAdapter } from "./unbounded-store.ts";
 
 const BASE_SCOPES = ["openid", "email", "profile", "offline_access"];
 
@@ -44,6 +45,8 @@ export async function providerConfiguration(input: {
 	accountClaims: (accountId: string) => Record<string, unknown>;
 }): Promise<Configuration> {
 	return {
+		// Not the default LRU, which forgets grants once a run has made a thousand entries.
+		adapter: unboundedMemoryAdapter(0),
 		jwks: { keys: [await signingKey()] },
 		cookies: { keys: [randomBytes(32).toString("base64url")] },
 		async findAccount(_ctx, sub) {
