@@ -1,7 +1,11 @@
-import type { ConnectedAccountHandle, TetherUser } from "@tether/client";
-import { useState } from "react";
+import {
+	type ReactConnectedAccount,
+	type ReactTetherUser,
+	useTetherClient,
+	useUser,
+} from "@tether/react";
+import { Component, type ReactNode, Suspense, useState } from "react";
 import { ScopeList } from "../scope-list.tsx";
-import { useAuth, useConnectedAccounts, useTetherClient } from "./hooks.ts";
 import { ScopesPanel } from "./scopes-panel.tsx";
 import { TokenPanel } from "./token-panel.tsx";
 
@@ -9,7 +13,7 @@ import { TokenPanel } from "./token-panel.tsx";
 const provider = "dev";
 const home = () => `${location.origin}/`;
 
-const keyOf = (account: ConnectedAccountHandle) =>
+const keyOf = (account: ReactConnectedAccount) =>
 	`${account.provider}/${account.providerAccountId}`;
 
 function messageOf(error: unknown): string {
@@ -46,24 +50,21 @@ function AccountsPanel({
 	accounts,
 	selected,
 	onSelect,
-	onChanged,
 }: {
-	accounts: ConnectedAccountHandle[];
-	selected: ConnectedAccountHandle | undefined;
+	accounts: ReactConnectedAccount[];
+	selected: ReactConnectedAccount | undefined;
 	onSelect: (key: string) => void;
-	onChanged: () => void;
 }) {
 	const [error, setError] = useState<string | null>(null);
 	const [notice, setNotice] = useState<string | null>(null);
 
-	async function unlink(account: ConnectedAccountHandle): Promise<void> {
+	async function unlink(account: ReactConnectedAccount): Promise<void> {
 		setError(null);
 		try {
 			await account.unlink();
 			setNotice(
 				`Unlinked ${keyOf(account)}: Tether deleted its tokens and revoked them at the provider.`,
 			);
-			onChanged();
 		} catch (failure) {
 			setError(messageOf(failure));
 		}
@@ -166,7 +167,7 @@ function AccountsPanel({
 	);
 }
 
-function LinkAnother({ user }: { user: TetherUser }) {
+function LinkAnother({ user }: { user: ReactTetherUser }) {
 	const [error, setError] = useState<string | null>(null);
 
 	async function linkAnother(): Promise<void> {
@@ -213,14 +214,57 @@ function LinkAnother({ user }: { user: TetherUser }) {
 	);
 }
 
-function SignedIn({ user }: { user: TetherUser }) {
-	const client = useTetherClient();
-	const { accounts, error, reload } = useConnectedAccounts(user);
+/** Shows what a hook threw (Tether unreachable, say) where the part that failed would be. */
+class Failed extends Component<{ children: ReactNode }, { error: unknown }> {
+	override state: { error: unknown } = { error: null };
+	static getDerivedStateFromError(error: unknown) {
+		return { error };
+	}
+	override render() {
+		if (this.state.error !== null)
+			return (
+				<p className="error" role="alert">
+					{messageOf(this.state.error)}
+				</p>
+			);
+		return this.props.children;
+	}
+}
+
+function Accounts({ user }: { user: ReactTetherUser }) {
+	// Suspends until the list is loaded; re-renders after a link or an unlink.
+	const accounts = user.useConnectedAccounts();
 	const [selectedKey, setSelectedKey] = useState<string | null>(null);
 	const selected =
-		accounts?.find((account) => keyOf(account) === selectedKey) ??
-		accounts?.[0];
+		accounts.find((account) => keyOf(account) === selectedKey) ?? accounts[0];
+	return (
+		<>
+			<AccountsPanel
+				accounts={accounts}
+				selected={selected}
+				onSelect={setSelectedKey}
+			/>
+			{selected !== undefined && (
+				<>
+					<Failed key={`token-${keyOf(selected)}`}>
+						<Suspense fallback={<p>Getting a token…</p>}>
+							<TokenPanel account={selected} />
+						</Suspense>
+					</Failed>
+					<ScopesPanel
+						key={`scopes-${keyOf(selected)}`}
+						user={user}
+						account={selected}
+					/>
+				</>
+			)}
+			<LinkAnother user={user} />
+		</>
+	);
+}
 
+function SignedIn({ user }: { user: ReactTetherUser }) {
+	const client = useTetherClient();
 	return (
 		<>
 			<section className="card" aria-labelledby="user-heading">
@@ -242,34 +286,19 @@ function SignedIn({ user }: { user: TetherUser }) {
 					</button>
 				</div>
 			</section>
-			{error !== null && (
-				<p className="error" role="alert">
-					{messageOf(error)}
-				</p>
-			)}
-			{accounts === null ? (
-				<p>Loading your accounts…</p>
-			) : (
-				<AccountsPanel
-					accounts={accounts}
-					selected={selected}
-					onSelect={setSelectedKey}
-					onChanged={reload}
-				/>
-			)}
-			{selected !== undefined && (
-				<>
-					<TokenPanel key={keyOf(selected)} account={selected} />
-					<ScopesPanel
-						key={`scopes-${keyOf(selected)}`}
-						user={user}
-						account={selected}
-					/>
-				</>
-			)}
-			{accounts !== null && <LinkAnother user={user} />}
+			<Failed>
+				<Suspense fallback={<p>Loading your accounts…</p>}>
+					<Accounts user={user} />
+				</Suspense>
+			</Failed>
 		</>
 	);
+}
+
+/** Signed in or not: `useUser()` suspends while the stored session is read. */
+function Who() {
+	const user = useUser();
+	return user === null ? <SignIn /> : <SignedIn user={user} />;
 }
 
 /** The demo: from nothing to "here is your access token", one explained step at a time. */
@@ -280,7 +309,6 @@ export function Demo({
 	flowError: string | null;
 	flowNotice: string | null;
 }) {
-	const auth = useAuth();
 	return (
 		<>
 			<header className="top">
@@ -308,9 +336,11 @@ export function Demo({
 						{flowError}
 					</p>
 				)}
-				{auth.status === "loading" && <p>Loading…</p>}
-				{auth.status === "signed-out" && <SignIn />}
-				{auth.status === "signed-in" && <SignedIn user={auth.user} />}
+				<Failed>
+					<Suspense fallback={<p>Loading…</p>}>
+						<Who />
+					</Suspense>
+				</Failed>
 			</main>
 		</>
 	);

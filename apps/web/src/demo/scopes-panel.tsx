@@ -1,10 +1,9 @@
 import type {
 	AccessTokenData,
-	ConnectedAccountHandle,
 	OAuthAccessTokenNotAvailable,
 	Result,
-	TetherUser,
 } from "@tether/client";
+import type { ReactConnectedAccount, ReactTetherUser } from "@tether/react";
 import { useState } from "react";
 
 const extraScope = "read:files";
@@ -14,8 +13,8 @@ export function ScopesPanel({
 	user,
 	account,
 }: {
-	user: TetherUser;
-	account: ConnectedAccountHandle;
+	user: ReactTetherUser;
+	account: ReactConnectedAccount;
 }) {
 	const [attempt, setAttempt] = useState<{
 		scopes: string[];

@@ -1,7 +1,6 @@
-import type { ConnectedAccountHandle } from "@tether/client";
+import type { ReactConnectedAccount } from "@tether/react";
 import { useEffect, useRef, useState } from "react";
 import { ScopeList } from "../scope-list.tsx";
-import { useAccessToken } from "./hooks.ts";
 
 /** Re-renders every second, for the countdown. */
 function useNow(): number {
@@ -20,8 +19,9 @@ function shorten(token: string): string {
 }
 
 /** Step: the account's access token, its countdown, and the provider's userinfo called with it. */
-export function TokenPanel({ account }: { account: ConnectedAccountHandle }) {
-	const { result, error } = useAccessToken(account);
+export function TokenPanel({ account }: { account: ReactConnectedAccount }) {
+	// Suspends for the first token, then re-renders with each new one before the old expires.
+	const result = account.useAccessToken();
 	const now = useNow();
 	const seen = useRef<string[]>([]);
 	const [userinfo, setUserinfo] = useState<{
@@ -29,7 +29,7 @@ export function TokenPanel({ account }: { account: ConnectedAccountHandle }) {
 		body: string;
 	} | null>(null);
 
-	const token = result?.status === "ok" ? result.data : null;
+	const token = result.status === "ok" ? result.data : null;
 	if (token !== null && !seen.current.includes(token.accessToken))
 		seen.current = [...seen.current, token.accessToken];
 	const refreshes = Math.max(0, seen.current.length - 1);
@@ -65,13 +65,7 @@ export function TokenPanel({ account }: { account: ConnectedAccountHandle }) {
 				about 20 seconds before they expire, so the countdown jumps back up on
 				its own.
 			</p>
-			{result === null && error === null && <p>Getting a token…</p>}
-			{error !== null && (
-				<p className="error" role="alert">
-					{error instanceof Error ? error.message : String(error)}
-				</p>
-			)}
-			{result?.status === "error" && (
+			{result.status === "error" && (
 				<p className="error" role="alert">
 					No token: {result.error.reason}. {result.error.message}
 				</p>
