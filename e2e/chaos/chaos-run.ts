@@ -231,6 +231,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 		"refresh failed; account kept",
 		"refresh token refused",
 		"unhandled error",
+		"database unreachable",
+		"database unreachable while storing a refresh; retrying",
 	];
 
 	const injected = {
