@@ -162,7 +162,7 @@ describe("tether CLI", () => {
 			{ cwd, env },
 		);
 		expect(signing.stdout).toMatch(
-			/^new session-signing key sk_\w+\nno key retired/,
+			/^new session-signing key sk_[\w-]+\nno key retired/,
 		);
 		// The old key can go now: the new one alone opens everything.
 		const onlyNew = { ...process.env, TETHER_ENCRYPTION_KEYS: newKey };

@@ -150,6 +150,18 @@ async function seed(
 			createdAt: now + i,
 			retiredAt: null,
 		});
+		const linkCode = `lc_${n}`;
+		await store.putPendingLink({
+			codeHash: linkCode,
+			userId: "user_1",
+			providerConfigId: "acme",
+			payloadEnc: seal(
+				{ table: "pending_links", rowId: linkCode, field: "payload_enc" },
+				JSON.stringify({ tokens: { accessToken: `pending-${n}` } }),
+			),
+			expiresAt: now + 300_000,
+			createdAt: now,
+		});
 	}
 	return plain;
 }
