@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { launchChromium } from "@tether/testkit/chromium";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(import.meta.dirname, "../../..");
@@ -79,19 +80,7 @@ describe("the demo and the dashboard in Chromium", () => {
 		mkdirSync(screenshots, { recursive: true });
 		const cwd = mkdtempSync(join(tmpdir(), "tether-web-"));
 		tether = await startTether(cwd, await freePort());
-		browser = await chromium.launch({
-			executablePath: "/usr/bin/chromium",
-			args: [
-				"--headless",
-				"--no-sandbox",
-				"--disable-gpu",
-				"--disable-quic",
-				"--no-first-run",
-				"--disable-background-networking",
-				"--disable-component-update",
-				"--disable-sync",
-			],
-		});
+		browser = await launchChromium();
 		const context = await browser.newContext({
 			viewport: { width: 1100, height: 900 },
 		});
@@ -313,10 +302,7 @@ describe("the dashboard in production", () => {
 			TETHER_CONFIG: "tether.json",
 			HOST: "127.0.0.1",
 		});
-		browser = await chromium.launch({
-			executablePath: "/usr/bin/chromium",
-			args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-		});
+		browser = await launchChromium();
 	});
 
 	afterAll(async () => {

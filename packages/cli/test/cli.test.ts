@@ -51,6 +51,19 @@ function waitForOutput(
 	});
 }
 
+/** A development setup started once: its session-signing key is stored, encrypted, under its key. */
+async function startedDevelopmentSetup() {
+	const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
+	const config = loadConfig({ env: {}, cwd });
+	const tether = await createTether({
+		config,
+		background: false,
+		logger: createLogger({ level: "silent" }),
+	});
+	await tether.close();
+	return { cwd, config };
+}
+
 describe("tether CLI", () => {
 	let child: ChildProcess | undefined;
 	afterEach(() => {
@@ -127,15 +140,7 @@ describe("tether CLI", () => {
 	});
 
 	it("keys rotate re-encrypts stored secrets under a new first key, and doctor then sees none left", async () => {
-		const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
-		// A first start of the development setup stores its session-signing key, encrypted.
-		const config = loadConfig({ env: {}, cwd });
-		const tether = await createTether({
-			config,
-			background: false,
-			logger: createLogger({ level: "silent" }),
-		});
-		await tether.close();
+		const { cwd, config } = await startedDevelopmentSetup();
 		const newKey = `k2:${Buffer.alloc(32, 3).toString("base64")}`;
 		const env = {
 			...process.env,
@@ -175,14 +180,7 @@ describe("tether CLI", () => {
 	});
 
 	it("names a key dropped before rotating: doctor fails on it, start refuses with a readable message", async () => {
-		const cwd = mkdtempSync(join(tmpdir(), "tether-cli-"));
-		const config = loadConfig({ env: {}, cwd });
-		const tether = await createTether({
-			config,
-			background: false,
-			logger: createLogger({ level: "silent" }),
-		});
-		await tether.close();
+		const { cwd, config } = await startedDevelopmentSetup();
 		// The stored signing key is under the development key; a ring without it cannot open it.
 		const stranger = `k9:${Buffer.alloc(32, 9).toString("base64")}`;
 		const env = { ...process.env, TETHER_ENCRYPTION_KEYS: stranger };

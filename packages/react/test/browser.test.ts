@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { launchChromium } from "@tether/testkit/chromium";
 import { build } from "esbuild";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestTether, type TestTether } from "../../server/test/harness.ts";
 
@@ -65,19 +66,7 @@ describe("@tether/react in Chromium", () => {
 				'<!doctype html><html lang="en"><title>app</title><div id="root"></div><script type="module" src="/app/bundle.js"></script></html>',
 			);
 		});
-		browser = await chromium.launch({
-			executablePath: "/usr/bin/chromium",
-			args: [
-				"--headless",
-				"--no-sandbox",
-				"--disable-gpu",
-				"--disable-quic",
-				"--no-first-run",
-				"--disable-background-networking",
-				"--disable-component-update",
-				"--disable-sync",
-			],
-		});
+		browser = await launchChromium();
 		page = await (await browser.newContext()).newPage();
 	}, 120_000);
 

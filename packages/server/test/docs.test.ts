@@ -1,13 +1,12 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { errorCodes } from "@tether/api";
-import { chromium } from "playwright-core";
+import { hasChromium, launchChromium } from "@tether/testkit/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeHtml, renderApiReference } from "../src/routes/docs.ts";
 import { startTestTether, type TestTether } from "./harness.ts";
 
 const methods = ["get", "put", "post", "patch", "delete", "head", "options"];
-const chromiumPath = "/usr/bin/chromium";
 const screenshots = resolve(import.meta.dirname, "../../../docs/screenshots");
 
 /** `GET /docs`: the OpenAPI description as HTML, from the same document `/openapi.json` serves. */
@@ -171,23 +170,11 @@ describe("the API reference at /docs", () => {
 		expect(tether.server.config.mode).toBe("production");
 	});
 
-	describe.skipIf(!existsSync(chromiumPath))(
-		`in Chromium${existsSync(chromiumPath) ? "" : " (skipped: /usr/bin/chromium not installed)"}`,
+	describe.skipIf(!hasChromium())(
+		`in Chromium${hasChromium() ? "" : " (skipped: /usr/bin/chromium not installed)"}`,
 		() => {
 			it("renders without CSP violations, shows a focus ring, and is screenshotted for the docs", async () => {
-				const browser = await chromium.launch({
-					executablePath: chromiumPath,
-					args: [
-						"--headless",
-						"--no-sandbox",
-						"--disable-gpu",
-						"--disable-quic",
-						"--no-first-run",
-						"--disable-background-networking",
-						"--disable-component-update",
-						"--disable-sync",
-					],
-				});
+				const browser = await launchChromium();
 				try {
 					const page = await browser.newPage({
 						viewport: { width: 1280, height: 900 },
