@@ -1,15 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { launchChromium } from "@tether/testkit/chromium";
+import { launchChromium, screenshotsDir } from "@tether/testkit/chromium";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(import.meta.dirname, "../../..");
 const bin = join(root, "packages/cli/bin/tether.js");
-const screenshots = join(root, "docs/screenshots");
+const screenshots = screenshotsDir(join(root, "docs/screenshots"));
 
 async function freePort(): Promise<number> {
 	const server = createServer();
@@ -77,7 +77,6 @@ describe("the demo and the dashboard in Chromium", () => {
 	const consoleErrors: string[] = [];
 
 	beforeAll(async () => {
-		mkdirSync(screenshots, { recursive: true });
 		const cwd = mkdtempSync(join(tmpdir(), "tether-web-"));
 		tether = await startTether(cwd, await freePort());
 		browser = await launchChromium();

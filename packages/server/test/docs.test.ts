@@ -1,13 +1,18 @@
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { errorCodes } from "@tether/api";
-import { hasChromium, launchChromium } from "@tether/testkit/chromium";
+import {
+	hasChromium,
+	launchChromium,
+	screenshotsDir,
+} from "@tether/testkit/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeHtml, renderApiReference } from "../src/routes/docs.ts";
 import { startTestTether, type TestTether } from "./harness.ts";
 
 const methods = ["get", "put", "post", "patch", "delete", "head", "options"];
-const screenshots = resolve(import.meta.dirname, "../../../docs/screenshots");
+const screenshots = screenshotsDir(
+	resolve(import.meta.dirname, "../../../docs/screenshots"),
+);
 
 /** `GET /docs`: the OpenAPI description as HTML, from the same document `/openapi.json` serves. */
 describe("the API reference at /docs", () => {
@@ -211,7 +216,6 @@ describe("the API reference at /docs", () => {
 						.click();
 					expect(new URL(page.url()).hash).toBe("#op-get-v1-user");
 					await page.goto(`${tether.baseUrl}/docs#group-connected-accounts`);
-					mkdirSync(screenshots, { recursive: true });
 					await page.screenshot({
 						path: join(screenshots, "api-reference.png"),
 					});

@@ -1,4 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 
 /** Debian's Chromium, which `.ci/run` installs; no browser is downloaded. */
@@ -24,4 +26,17 @@ export function launchChromium(): Promise<Browser> {
 			"--disable-sync",
 		],
 	});
+}
+
+/**
+ * Where browser tests save their screenshots: the docs' folder when `TETHER_SCREENSHOTS=1`
+ * (`npm run screenshots`, to refresh the pictures the docs show), else a temporary folder, so an
+ * ordinary test run takes them too but leaves the working tree alone.
+ */
+export function screenshotsDir(docsFolder: string): string {
+	if (process.env.TETHER_SCREENSHOTS === "1") {
+		mkdirSync(docsFolder, { recursive: true });
+		return docsFolder;
+	}
+	return mkdtempSync(join(tmpdir(), "tether-screenshots-"));
 }
