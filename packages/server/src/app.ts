@@ -4,7 +4,7 @@ import { createRouter } from "./http/env.ts";
 import { renderError, renderNotFound } from "./http/errors.ts";
 import { observeRequests } from "./http/observe-requests.ts";
 import { readPrincipal } from "./http/principal.ts";
-import { createRateLimiter } from "./http/rate-limit.ts";
+import { createRateLimiter, type RateLimiter } from "./http/rate-limit.ts";
 import { requestContext } from "./http/request-context.ts";
 import type { Metrics } from "./metrics/index.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -22,12 +22,14 @@ import type { UsageTracker } from "./vault/usage.ts";
 import { version } from "./version.ts";
 
 /** JSON bodies Tether accepts are small; anything larger is refused before it is read. */
-const maxBodyBytes = 64 * 1024;
+export const maxBodyBytes = 64 * 1024;
 
 export interface AppDeps extends RouteDeps {
 	usage: UsageTracker;
 	matchSecretKey: (key: string) => boolean;
 	metrics: Metrics;
+	/** The rate limiter, when something besides the app spends from the same buckets. */
+	rateLimiter?: RateLimiter;
 }
 
 /** The HTTP surface: middleware, the routes, the OpenAPI description and the error renderer. */
@@ -45,11 +47,7 @@ export function createApp(deps: AppDeps) {
 		c.header("X-Content-Type-Options", "nosniff");
 		await next();
 	});
-	const rateLimiter = createRateLimiter({
-		rateLimits: deps.config.rateLimits,
-		trustProxy: deps.config.trustProxy,
-		now: deps.now,
-	});
+	const rateLimiter = deps.rateLimiter ?? createAppRateLimiter(deps);
 	app.use(rateLimiter.byClient);
 	app.use(bodyLimit({ maxSize: maxBodyBytes }));
 	// The operator's surfaces take the admin secret, which readPrincipal would refuse as a bad
@@ -94,3 +92,14 @@ export function createApp(deps: AppDeps) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** The rate limiter the config asks for (one per process: the app and the fast path share it). */
+export function createAppRateLimiter(
+	deps: Pick<AppDeps, "config" | "now">,
+): RateLimiter {
+	return createRateLimiter({
+		rateLimits: deps.config.rateLimits,
+		trustProxy: deps.config.trustProxy,
+		now: deps.now,
+	});
+}

@@ -21,6 +21,27 @@ export interface MountedHandler {
 	handler(req: IncomingMessage, res: ServerResponse): void;
 }
 
+/**
+ * A node handler for one hot route, tried before the app on every request: it returns false,
+ * having read and written nothing, for any request it does not take (the app answers those).
+ */
+export type NodeRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+const nodeRoutes = new WeakMap<App, NodeRoute>();
+
+/**
+ * Registers `route` to be tried ahead of `app` wherever the app is served by `listen`
+ * (`createServer` registers the access-token fast path this way).
+ */
+export function serveAhead(app: App, route: NodeRoute): void {
+	nodeRoutes.set(app, route);
+}
+
+/** The route `serveAhead` registered for `app`, if any (tests wrap it to see what it takes). */
+export function nodeRouteOf(app: App): NodeRoute | undefined {
+	return nodeRoutes.get(app);
+}
+
 function isUnder(url: string, mountPath: string): boolean {
 	const queryAt = url.indexOf("?");
 	const path = queryAt === -1 ? url : url.slice(0, queryAt);
@@ -45,6 +66,7 @@ export async function listen(
 		developmentProvider !== undefined && developmentProvider.mountPath !== ""
 			? developmentProvider
 			: undefined;
+	const ahead = nodeRoutes.get(app);
 	const server = createServer((req, res) => {
 		const url = req.url ?? "/";
 		// `OPTIONS *` and absolute-form targets are valid HTTP but name no path of ours.
@@ -57,6 +79,7 @@ export async function listen(
 			mounted.handler(req, res);
 			return;
 		}
+		if (ahead?.(req, res)) return;
 		void serveApp(req, res);
 	});
 	server.on("clientError", answerParserError);

@@ -1,6 +1,11 @@
 import { resolve } from "node:path";
 import type { FetchFn } from "@tether/oauth";
-import { type App, createApp } from "./app.ts";
+import {
+	type App,
+	createApp,
+	createAppRateLimiter,
+	maxBodyBytes,
+} from "./app.ts";
 import { createSecretKeyMatcher } from "./auth/secret-keys.ts";
 import { createSessions } from "./auth/sessions.ts";
 import { loadSigningKeys } from "./auth/signing-keys.ts";
@@ -11,6 +16,8 @@ import {
 	type DevelopmentProvider,
 	developmentProviderIssuer,
 } from "./dev-provider/index.ts";
+import { createAccessTokenFastPath } from "./http/access-token-fast-path.ts";
+import { serveAhead } from "./listen.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMetrics } from "./metrics/index.ts";
 import { createStore, type Store } from "./store/index.ts";
@@ -140,7 +147,7 @@ export async function createServer(
 		{ ...vault, refresh },
 		{ background },
 	);
-	const app = createApp({
+	const appDeps = {
 		...vault,
 		sessions,
 		signingKeys,
@@ -148,7 +155,12 @@ export async function createServer(
 		usage,
 		matchSecretKey: createSecretKeyMatcher(config.secretKeys),
 		metrics,
-	});
+		// One limiter for the app and its fast path: the same buckets, one budget.
+		rateLimiter: createAppRateLimiter({ config, now }),
+	};
+	const app = createApp(appDeps);
+	// The access-token route, served on node:http ahead of Hono by `listen` (same answers).
+	serveAhead(app, createAccessTokenFastPath({ ...appDeps, maxBodyBytes }));
 
 	let closed = false;
 	return {

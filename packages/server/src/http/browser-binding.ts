@@ -34,7 +34,11 @@ export function readBrowserBinding(c: Context): string | null {
 
 /** Pages that carry codes or states must not be cached or leak through the Referer header. */
 export function noStore(c: Context): void {
-	c.header("Cache-Control", "no-store");
-	c.header("Pragma", "no-cache");
-	c.header("Referrer-Policy", "no-referrer");
+	for (const [name, value] of noStoreHeaders) c.header(name, value);
 }
+
+export const noStoreHeaders: readonly (readonly [string, string])[] = [
+	["Cache-Control", "no-store"],
+	["Pragma", "no-cache"],
+	["Referrer-Policy", "no-referrer"],
+];

@@ -18,14 +18,11 @@ export function corsForApps(
 	allowedRedirectUrls: readonly string[],
 	baseUrl: string,
 ): MiddlewareHandler<AppEnv> {
-	const origins = new Set([new URL(baseUrl).origin]);
-	for (const entry of allowedRedirectUrls) origins.add(new URL(entry).origin);
+	const origins = appOrigins(allowedRedirectUrls, baseUrl);
 	return async (c, next) => {
 		const origin = c.req.header("origin");
-		const allowed = origin !== undefined && origins.has(origin);
-		if (allowed) c.header("Access-Control-Allow-Origin", origin);
-		c.header("Access-Control-Expose-Headers", exposeHeaders);
-		c.header("Vary", "Origin");
+		for (const [name, value] of corsHeaders(origins, origin))
+			c.header(name, value);
 		if (c.req.method === "OPTIONS") {
 			c.header("Access-Control-Max-Age", maxAgeSeconds);
 			c.header("Access-Control-Allow-Methods", allowMethods);
@@ -35,4 +32,27 @@ export function corsForApps(
 		}
 		await next();
 	};
+}
+
+/** The origins `corsForApps` lets in: Tether's own and those of `allowedRedirectUrls`. */
+export function appOrigins(
+	allowedRedirectUrls: readonly string[],
+	baseUrl: string,
+): ReadonlySet<string> {
+	const origins = new Set([new URL(baseUrl).origin]);
+	for (const entry of allowedRedirectUrls) origins.add(new URL(entry).origin);
+	return origins;
+}
+
+/** The CORS headers of a (non-preflight) response to a request from `origin`. */
+export function corsHeaders(
+	origins: ReadonlySet<string>,
+	origin: string | undefined,
+): [string, string][] {
+	const headers: [string, string][] = [];
+	if (origin !== undefined && origins.has(origin))
+		headers.push(["Access-Control-Allow-Origin", origin]);
+	headers.push(["Access-Control-Expose-Headers", exposeHeaders]);
+	headers.push(["Vary", "Origin"]);
+	return headers;
 }

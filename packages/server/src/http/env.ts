@@ -16,16 +16,21 @@ export interface AppEnv {
 export function createRouter(): OpenAPIHono<AppEnv> {
 	return new OpenAPIHono<AppEnv>({
 		defaultHook: (result) => {
-			if (!result.success) {
-				throw new TetherError("INVALID_REQUEST", "The request is not valid.", {
-					details: {
-						issues: result.error.issues.map((issue) => ({
-							path: issue.path.map(String).join("."),
-							message: issue.message,
-						})),
-					},
-				});
-			}
+			if (!result.success) throw invalidRequest(result.error);
+		},
+	});
+}
+
+/** A validation failure as `INVALID_REQUEST`, naming the failing fields. */
+export function invalidRequest(error: {
+	issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): TetherError {
+	return new TetherError("INVALID_REQUEST", "The request is not valid.", {
+		details: {
+			issues: error.issues.map((issue) => ({
+				path: issue.path.map(String).join("."),
+				message: issue.message,
+			})),
 		},
 	});
 }

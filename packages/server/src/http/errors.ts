@@ -44,47 +44,60 @@ function clientWentAway(c: Context<AppEnv>): boolean {
  */
 export function renderError(logger: Logger): ErrorHandler<AppEnv> {
 	return (error, c) => {
-		let tetherError: TetherError;
-		if (error instanceof TetherError) tetherError = error;
-		else if (error instanceof HTTPException)
-			tetherError = fromHttpException(error);
-		else if (clientWentAway(c))
-			tetherError = new TetherError(
-				"INVALID_REQUEST",
-				"The request ended before its body did.",
-			);
-		else if (isDatabaseUnavailable(error)) {
-			// A database restart or a dropped connection: honest and retryable, not a server bug.
-			logger.warn(
-				{ requestId: c.get("requestId"), err: { message: error.message } },
-				"database unreachable",
-			);
-			tetherError = new TetherError(
-				"SERVICE_UNAVAILABLE",
-				"The database is unreachable; try again shortly.",
-				{ headers: { "Retry-After": "1" } },
-			);
-		} else {
-			logger.error(
-				{
-					requestId: c.get("requestId"),
-					err: { name: error.name, message: error.message, stack: error.stack },
-				},
-				"unhandled error",
-			);
-			tetherError = new TetherError(
-				"INTERNAL_ERROR",
-				"Something went wrong on our side.",
-				{
-					details: { requestId: c.get("requestId") },
-				},
-			);
-		}
+		const tetherError = toTetherError(error, {
+			logger,
+			requestId: c.get("requestId"),
+			clientWentAway: () => clientWentAway(c),
+		});
 		for (const [name, value] of Object.entries(tetherError.headers ?? {}))
 			c.header(name, value);
 		c.header("Cache-Control", "no-store");
 		return c.json(tetherError.toBody(), tetherError.status as 400);
 	};
+}
+
+/**
+ * What `renderError` answers for a throwable, without Hono (the node fast path uses it too): the
+ * response is the error's body and status, its headers, and `Cache-Control: no-store`.
+ */
+export function toTetherError(
+	error: Error,
+	context: { logger: Logger; requestId: string; clientWentAway: () => boolean },
+): TetherError {
+	const { logger, requestId } = context;
+	if (error instanceof TetherError) return error;
+	if (error instanceof HTTPException) return fromHttpException(error);
+	if (context.clientWentAway())
+		return new TetherError(
+			"INVALID_REQUEST",
+			"The request ended before its body did.",
+		);
+	if (isDatabaseUnavailable(error)) {
+		// A database restart or a dropped connection: honest and retryable, not a server bug.
+		logger.warn(
+			{ requestId, err: { message: error.message } },
+			"database unreachable",
+		);
+		return new TetherError(
+			"SERVICE_UNAVAILABLE",
+			"The database is unreachable; try again shortly.",
+			{ headers: { "Retry-After": "1" } },
+		);
+	}
+	logger.error(
+		{
+			requestId,
+			err: { name: error.name, message: error.message, stack: error.stack },
+		},
+		"unhandled error",
+	);
+	return new TetherError(
+		"INTERNAL_ERROR",
+		"Something went wrong on our side.",
+		{
+			details: { requestId },
+		},
+	);
 }
 
 export const renderNotFound: NotFoundHandler<AppEnv> = (c) => {

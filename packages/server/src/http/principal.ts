@@ -23,43 +23,63 @@ const unauthenticated = () =>
  * A secret key presented by a browser (an `Origin` header) is refused outright: it has leaked to
  * the front end and must be rotated, not used.
  */
-export function readPrincipal(deps: {
+export function readPrincipal(deps: PrincipalDeps): MiddlewareHandler<AppEnv> {
+	return async (c, next) => {
+		c.set(
+			"principal",
+			await principalOf(deps, {
+				authorization: c.req.header("authorization"),
+				origin: c.req.header("origin"),
+				url: c.req.url,
+			}),
+		);
+		return next();
+	};
+}
+
+export interface PrincipalDeps {
 	sessions: Sessions;
 	matchSecretKey: (key: string) => boolean;
 	now: () => number;
-}): MiddlewareHandler<AppEnv> {
-	return async (c, next) => {
-		const header = c.req.header("authorization");
-		if (header === undefined) {
-			const query = c.req.url.indexOf("?");
-			if (query !== -1 && c.req.url.includes(secretKeyPrefix, query)) {
-				throw new TetherError(
-					"INVALID_REQUEST",
-					"Secret keys go in the Authorization header, never in a URL.",
-				);
-			}
-			c.set("principal", null);
-			return next();
+}
+
+/** What `readPrincipal` does, without Hono: the caller from its headers, or a thrown 401/403/400. */
+export async function principalOf(
+	deps: PrincipalDeps,
+	request: {
+		authorization: string | undefined;
+		origin: string | undefined;
+		/** The request URL or target (only its query string is looked at). */
+		url: string;
+	},
+): Promise<Principal | null> {
+	const header = request.authorization;
+	if (header === undefined) {
+		const query = request.url.indexOf("?");
+		if (query !== -1 && request.url.includes(secretKeyPrefix, query)) {
+			throw new TetherError(
+				"INVALID_REQUEST",
+				"Secret keys go in the Authorization header, never in a URL.",
+			);
 		}
-		const match = /^Bearer ([\x21-\x7e]{1,4096})$/i.exec(header);
-		const credential = match?.[1];
-		if (credential === undefined) throw unauthenticated();
-		if (credential.startsWith(secretKeyPrefix)) {
-			if (!deps.matchSecretKey(credential)) throw unauthenticated();
-			if (c.req.header("origin") !== undefined) {
-				throw new TetherError(
-					"FORBIDDEN",
-					"Secret keys are for app backends; a browser sent this one.",
-				);
-			}
-			c.set("principal", { kind: "secret" });
-			return next();
+		return null;
+	}
+	const match = /^Bearer ([\x21-\x7e]{1,4096})$/i.exec(header);
+	const credential = match?.[1];
+	if (credential === undefined) throw unauthenticated();
+	if (credential.startsWith(secretKeyPrefix)) {
+		if (!deps.matchSecretKey(credential)) throw unauthenticated();
+		if (request.origin !== undefined) {
+			throw new TetherError(
+				"FORBIDDEN",
+				"Secret keys are for app backends; a browser sent this one.",
+			);
 		}
-		const session = await deps.sessions.verify(credential, deps.now());
-		if (session === null) throw unauthenticated();
-		c.set("principal", { kind: "session", ...session });
-		return next();
-	};
+		return { kind: "secret" };
+	}
+	const session = await deps.sessions.verify(credential, deps.now());
+	if (session === null) throw unauthenticated();
+	return { kind: "session", ...session };
 }
 
 /** The caller must be signed in (session JWT). */

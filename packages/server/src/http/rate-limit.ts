@@ -226,6 +226,8 @@ export interface RateLimiter {
 	byClient: MiddlewareHandler<AppEnv>;
 	/** After credentials are read: the principal-keyed limits of the API. */
 	byPrincipal: MiddlewareHandler<AppEnv>;
+	/** What `byPrincipal` does, without Hono: spends the principal's budget or throws 429. */
+	takeForPrincipal(principal: Principal | null): void;
 }
 
 const pass: MiddlewareHandler<AppEnv> = (_c, next) => next();
@@ -237,7 +239,8 @@ export function createRateLimiter(input: {
 	now: Clock;
 }): RateLimiter {
 	const { rateLimits, trustProxy, now } = input;
-	if (rateLimits === false) return { byClient: pass, byPrincipal: pass };
+	if (rateLimits === false)
+		return { byClient: pass, byPrincipal: pass, takeForPrincipal: () => {} };
 	const buckets = (limit: RateLimit | false) =>
 		limit === false
 			? null
@@ -260,15 +263,17 @@ export function createRateLimiter(input: {
 		return next();
 	};
 
+	const takeForPrincipal = (principal: Principal | null): void => {
+		if (principal === null) return;
+		const retryAfter =
+			principal.kind === "session"
+				? (sessions?.take(principal.userId) ?? 0)
+				: (secretKey?.take("secret") ?? 0);
+		if (retryAfter > 0) throw rateLimited(retryAfter);
+	};
+
 	const byPrincipal: MiddlewareHandler<AppEnv> = (c, next) => {
-		const principal: Principal | null = c.get("principal");
-		if (principal !== null) {
-			const retryAfter =
-				principal.kind === "session"
-					? (sessions?.take(principal.userId) ?? 0)
-					: (secretKey?.take("secret") ?? 0);
-			if (retryAfter > 0) throw rateLimited(retryAfter);
-		}
+		takeForPrincipal(c.get("principal"));
 		return next();
 	};
 
@@ -276,5 +281,6 @@ export function createRateLimiter(input: {
 		byClient:
 			client.signin || client.callback || client.token ? byClient : pass,
 		byPrincipal: sessions || secretKey ? byPrincipal : pass,
+		takeForPrincipal,
 	};
 }

@@ -12,24 +12,48 @@ const safeRequestId = /^[A-Za-z0-9._:-]{1,64}$/;
  */
 export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
-		const incoming = c.req.header("x-request-id");
-		const requestId =
-			incoming !== undefined && safeRequestId.test(incoming)
-				? incoming
-				: randomUUID();
+		const requestId = requestIdFrom(c.req.header("x-request-id"));
 		c.set("requestId", requestId);
 		c.header("X-Request-Id", requestId);
 		const started = performance.now();
 		await next();
-		logger.info(
-			{
-				requestId,
-				method: c.req.method,
-				path: c.req.path,
-				status: c.res.status,
-				ms: Math.round((performance.now() - started) * 100) / 100,
-			},
-			"request",
-		);
+		logRequest(logger, {
+			requestId,
+			method: c.req.method,
+			path: c.req.path,
+			status: c.res.status,
+			started,
+		});
 	};
+}
+
+/** The caller's `X-Request-Id` when it is safe to log and echo, else a new one. */
+export function requestIdFrom(incoming: string | undefined): string {
+	return incoming !== undefined && safeRequestId.test(incoming)
+		? incoming
+		: randomUUID();
+}
+
+/** The access-log line (shared by the Hono app and the node fast path). */
+export function logRequest(
+	logger: Logger,
+	input: {
+		requestId: string;
+		method: string;
+		path: string;
+		status: number;
+		/** `performance.now()` when the request arrived. */
+		started: number;
+	},
+): void {
+	logger.info(
+		{
+			requestId: input.requestId,
+			method: input.method,
+			path: input.path,
+			status: input.status,
+			ms: Math.round((performance.now() - input.started) * 100) / 100,
+		},
+		"request",
+	);
 }

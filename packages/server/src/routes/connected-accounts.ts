@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { AccessTokenResponse } from "@tether/api";
 import { noStore } from "../http/browser-binding.ts";
 import { createRouter } from "../http/env.ts";
+import type { Principal } from "../http/principal.ts";
 import { issueAccessToken } from "../vault/access-token.ts";
 import {
 	findOwnedAccount,
@@ -69,14 +71,17 @@ const accessTokenSchema = z
 	})
 	.openapi("AccessToken");
 
-const accessTokenRoute = createRoute({
+/** The access-token request's optional body (the node fast path validates with it too). */
+export const accessTokenBody = z.object({ scopes: scopeList.optional() });
+
+export const accessTokenRoute = createRoute({
 	method: "post",
 	path: "/v1/connected-accounts/{user}/{provider}/{providerAccountId}/access-token",
 	summary: "A fresh provider access token with at least the requested scopes",
 	security,
 	request: {
 		params: accountParams,
-		...jsonBody(z.object({ scopes: scopeList.optional() }), false),
+		...jsonBody(accessTokenBody, false),
 	},
 	responses: {
 		200: jsonResponse("The token", accessTokenSchema),
@@ -127,13 +132,11 @@ export function connectedAccountRoutes(
 	});
 	router.openapi(accessTokenRoute, async (c) => {
 		const { user, provider, providerAccountId } = c.req.valid("param");
-		const body = c.req.valid("json");
-		const userId = await userFromPath(deps, c.get("principal"), user);
-		const token = await issueAccessToken(deps, {
-			userId,
+		const token = await accessTokenFor(deps, c.get("principal"), {
+			user,
 			provider,
 			providerAccountId,
-			scopes: body?.scopes ?? [],
+			scopes: c.req.valid("json")?.scopes,
 		});
 		noStore(c);
 		return c.json(token, 200);
@@ -145,4 +148,28 @@ export function connectedAccountRoutes(
 		return c.body(null, 204);
 	});
 	return router;
+}
+
+/**
+ * The access-token route's work once the request is read: the `:user` segment for this principal,
+ * then a fresh token. The Hono route and the node fast path (http/access-token-fast-path.ts) both
+ * call it.
+ */
+export async function accessTokenFor(
+	deps: RouteDeps & { usage: UsageTracker },
+	principal: Principal | null,
+	input: {
+		user: string;
+		provider: string;
+		providerAccountId: string;
+		scopes: string[] | undefined;
+	},
+): Promise<AccessTokenResponse> {
+	const userId = await userFromPath(deps, principal, input.user);
+	return issueAccessToken(deps, {
+		userId,
+		provider: input.provider,
+		providerAccountId: input.providerAccountId,
+		scopes: input.scopes ?? [],
+	});
 }
