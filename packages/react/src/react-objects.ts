@@ -8,9 +8,9 @@ import type {
 } from "@tether/client";
 import type { ResourceCache } from "./resource-cache.ts";
 import { useAccessToken } from "./use-access-token.ts";
-import { useConnectedAccount } from "./use-connected-account.ts";
-import { useConnectedAccounts } from "./use-connected-accounts.ts";
-import { useOrLinkConnectedAccount } from "./use-or-link-connected-account.ts";
+import { useUserConnectedAccount } from "./use-connected-account.ts";
+import { useUserConnectedAccounts } from "./use-connected-accounts.ts";
+import { useUserOrLinkConnectedAccount } from "./use-or-link-connected-account.ts";
 
 /** A connected account with the reference's hook: `account.useAccessToken({ scopes })`. */
 export interface ReactConnectedAccount extends ConnectedAccountHandle {
@@ -89,10 +89,10 @@ export function reactUser(
 				cache.refresh(`account:${user.id}:`);
 				return wrap(account);
 			},
-			useConnectedAccounts: () => useConnectedAccounts(self),
-			useConnectedAccount: (input) => useConnectedAccount(self, input),
+			useConnectedAccounts: () => useUserConnectedAccounts(self),
+			useConnectedAccount: (input) => useUserConnectedAccount(self, input),
 			useOrLinkConnectedAccount: (provider, options) =>
-				useOrLinkConnectedAccount(self, provider, options),
+				useUserOrLinkConnectedAccount(self, provider, options),
 		};
 		wrapped = Object.freeze(self);
 		users.set(user, wrapped);

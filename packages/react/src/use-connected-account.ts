@@ -5,9 +5,10 @@ import type {
 	ReactConnectedAccount,
 	ReactTetherUser,
 } from "./react-objects.ts";
+import { useUser } from "./use-user.ts";
 
 /** `user.useConnectedAccount({ provider, providerAccountId })`: that account, or null. */
-export function useConnectedAccount(
+export function useUserConnectedAccount(
 	user: ReactTetherUser,
 	input: { provider: string; providerAccountId: string },
 ): ReactConnectedAccount | null {
@@ -17,4 +18,15 @@ export function useConnectedAccount(
 		`account:${accountKey(user.id, input.provider, input.providerAccountId)}`,
 		() => user.getConnectedAccount(input),
 	) as ReactConnectedAccount | null;
+}
+
+/**
+ * The signed-in user's account `{ provider, providerAccountId }`, or null: the top-level twin of
+ * `user.useConnectedAccount`. Throws `UNAUTHENTICATED` to the error boundary when nobody is signed in.
+ */
+export function useConnectedAccount(input: {
+	provider: string;
+	providerAccountId: string;
+}): ReactConnectedAccount | null {
+	return useUser({ or: "throw" }).useConnectedAccount(input);
 }
