@@ -15,7 +15,16 @@ interface Entry {
 export interface ReadOptions<T> {
 	/** When to load again in the background (epoch ms), keeping the current value meanwhile. */
 	refreshAt?: (value: T) => number | null;
+	/**
+	 * Until when the value stays usable (epoch ms). A background load that fails before then keeps
+	 * the value and tries again a few seconds later, so a short outage during a token's renewal does
+	 * not replace a token that still works with an error. Without it, a failed reload is thrown.
+	 */
+	usableUntil?: (value: T) => number | null;
 }
+
+/** How long a failed background reload waits before trying again. */
+const retryMs = 5000;
 
 export interface ResourceCache {
 	subscribe(listener: () => void): () => void;
@@ -34,6 +43,7 @@ export function createResourceCache(
 	const entries = new Map<string, Entry>();
 	const loaders = new Map<string, () => Promise<unknown>>();
 	const refreshers = new Map<string, ReadOptions<unknown>["refreshAt"]>();
+	const lifetimes = new Map<string, ReadOptions<unknown>["usableUntil"]>();
 	const listeners = new Set<() => void>();
 	let version = 0;
 
@@ -53,6 +63,12 @@ export function createResourceCache(
 			},
 			(error: unknown) => {
 				if (entries.get(key) !== entry) return;
+				const held = entry.settled;
+				const until = held?.ok ? lifetimes.get(key)?.(held.value) : null;
+				if (until != null && now() + retryMs < until) {
+					retry(key, entry);
+					return;
+				}
 				entry.settled = { ok: false, error };
 			},
 		);
@@ -74,6 +90,13 @@ export function createResourceCache(
 		}, delay);
 	}
 
+	function retry(key: string, entry: Entry) {
+		clearTimeout(entry.timer);
+		entry.timer = setTimeout(() => {
+			if (entries.get(key) === entry) void load(key, entry);
+		}, retryMs);
+	}
+
 	return {
 		subscribe(listener) {
 			listeners.add(listener);
@@ -92,6 +115,11 @@ export function createResourceCache(
 				refreshers.set(
 					key,
 					options.refreshAt as ReadOptions<unknown>["refreshAt"],
+				);
+			if (options.usableUntil !== undefined)
+				lifetimes.set(
+					key,
+					options.usableUntil as ReadOptions<unknown>["usableUntil"],
 				);
 			let entry = entries.get(key);
 			if (entry === undefined) {

@@ -17,7 +17,9 @@ const renewBeforeMs = 25_000;
 /**
  * `account.useAccessToken()`: a token carrying `scopes`, as the `Result` `getAccessToken` gives.
  * Suspends until the first answer; re-renders with a new token before the old one expires. A
- * provider outage (`ProviderUnavailableError`) is thrown to the nearest error boundary.
+ * provider outage (`ProviderUnavailableError`) is thrown to the nearest error boundary — except
+ * during a renewal while the current token still works: then the hook keeps that token and tries
+ * again every few seconds.
  */
 export function useAccessToken(
 	userId: string,
@@ -34,6 +36,11 @@ export function useAccessToken(
 			refreshAt: (result) =>
 				result.status === "ok" && result.data.expiresAt !== null
 					? Date.parse(result.data.expiresAt) - renewBeforeMs
+					: null,
+			// A failed renewal (provider outage) keeps a token that has not expired yet.
+			usableUntil: (result) =>
+				result.status === "ok" && result.data.expiresAt !== null
+					? Date.parse(result.data.expiresAt)
 					: null,
 		},
 	);

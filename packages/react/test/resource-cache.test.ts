@@ -67,4 +67,37 @@ describe("the React layer's resource cache", () => {
 		expect(cache.read("t", load)).toBe(2);
 		cache.clear();
 	});
+
+	it("keeps a still-usable value when a background reload fails, and tries again", async () => {
+		let clock = 0;
+		const cache = createResourceCache(() => clock);
+		let loads = 0;
+		let down = false;
+		const load = async () => {
+			loads++;
+			if (down) throw new Error("provider down");
+			return `token ${loads}`;
+		};
+		const usableUntil = () => 60_000;
+		await settle(() => cache.read("t", load, { usableUntil }));
+		down = true;
+		cache.refresh("t");
+		await new Promise((r) => setTimeout(r, 0));
+		expect(cache.read("t", load, { usableUntil })).toBe("token 1");
+		expect(loads).toBe(2);
+		down = false;
+		await new Promise((r) => setTimeout(r, 5100));
+		expect(loads).toBe(3);
+		expect(cache.read("t", load, { usableUntil })).toBe("token 3");
+
+		// Once the value is past its use, a failed reload is thrown as before.
+		clock = 60_000;
+		down = true;
+		cache.refresh("t");
+		await new Promise((r) => setTimeout(r, 0));
+		expect(() => cache.read("t", load, { usableUntil })).toThrow(
+			"provider down",
+		);
+		cache.clear();
+	}, 10_000);
 });
