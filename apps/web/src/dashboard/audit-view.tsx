@@ -1,6 +1,7 @@
 import type { AdminAuditEvent, AdminPage } from "@tether/api";
 import { useState } from "react";
 import { dateTime } from "./format.ts";
+import { ListTable } from "./list-table.tsx";
 import { useAdmin } from "./use-admin.ts";
 
 const kinds = [
@@ -80,53 +81,31 @@ export function AuditView() {
 					Reload
 				</button>
 			</form>
-			{result.state === "loading" && <p>Loading…</p>}
-			{result.state === "error" && (
-				<p className="error" role="alert">
-					{result.message}
-				</p>
-			)}
-			{result.state === "ok" && result.data.items.length === 0 && (
-				<p className="muted">Nothing recorded yet.</p>
-			)}
-			{result.state === "ok" && result.data.items.length > 0 && (
-				<div className="table-wrap">
-					<table>
-						<caption className="visually-hidden">Audit log entries</caption>
-						<thead>
-							<tr>
-								<th scope="col">When</th>
-								<th scope="col">What</th>
-								<th scope="col">Account</th>
-								<th scope="col">User</th>
-								<th scope="col">Reason</th>
-								<th scope="col">Count</th>
-							</tr>
-						</thead>
-						<tbody>
-							{result.data.items.map((event) => (
-								<tr key={event.id}>
-									<td>{dateTime(event.at)}</td>
-									<td>
-										<span className={kindClass(event.kind)}>{event.kind}</span>
-									</td>
-									<td>
-										<code>
-											{event.provider ?? "—"}
-											{event.providerAccountId === null
-												? ""
-												: `/${event.providerAccountId}`}
-										</code>
-									</td>
-									<td className="mono">{event.userId ?? "—"}</td>
-									<td>{event.reason ?? "—"}</td>
-									<td>{event.count}</td>
-								</tr>
-							))}
-						</tbody>
-					</table>
-				</div>
-			)}
+			<ListTable
+				result={result}
+				caption="Audit log entries"
+				columns={["When", "What", "Account", "User", "Reason", "Count"]}
+				empty={<>Nothing recorded yet.</>}
+				row={(event) => (
+					<tr key={event.id}>
+						<td>{dateTime(event.at)}</td>
+						<td>
+							<span className={kindClass(event.kind)}>{event.kind}</span>
+						</td>
+						<td>
+							<code>
+								{event.provider ?? "—"}
+								{event.providerAccountId === null
+									? ""
+									: `/${event.providerAccountId}`}
+							</code>
+						</td>
+						<td className="mono">{event.userId ?? "—"}</td>
+						<td>{event.reason ?? "—"}</td>
+						<td>{event.count}</td>
+					</tr>
+				)}
+			/>
 			<div className="actions">
 				{before.length > 0 && (
 					<button

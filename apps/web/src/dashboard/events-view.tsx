@@ -2,6 +2,7 @@ import type { AdminEvent, AdminPage } from "@tether/api";
 import { useState } from "react";
 import { adminFetch, errorText } from "./admin-api.ts";
 import { dateTime } from "./format.ts";
+import { ListTable } from "./list-table.tsx";
 import { useAdmin } from "./use-admin.ts";
 
 export function EventsView() {
@@ -47,67 +48,55 @@ export function EventsView() {
 			>
 				{message?.text ?? ""}
 			</p>
-			{result.state === "loading" && <p>Loading…</p>}
-			{result.state === "error" && (
-				<p className="error" role="alert">
-					{result.message}
-				</p>
-			)}
-			{result.state === "ok" && result.data.items.length === 0 && (
-				<p className="muted">
-					No webhook events. Configure <code>webhooks</code> in the config file
-					to have Tether tell your backend about links, unlinks and reauth.
-				</p>
-			)}
-			{result.state === "ok" && result.data.items.length > 0 && (
-				<div className="table-wrap">
-					<table>
-						<caption className="visually-hidden">Webhook events</caption>
-						<thead>
-							<tr>
-								<th scope="col">Event</th>
-								<th scope="col">Created</th>
-								<th scope="col">Delivered</th>
-								<th scope="col">Attempts</th>
-								<th scope="col">Last error</th>
-								<th scope="col">Action</th>
-							</tr>
-						</thead>
-						<tbody>
-							{result.data.items.map((event) => (
-								<tr key={event.id}>
-									<th scope="row">
-										{event.type}
-										<div className="muted mono">{event.id}</div>
-									</th>
-									<td>{dateTime(event.createdAt)}</td>
-									<td>
-										{event.deliveredAt === null ? (
-											<span className="badge warn">
-												next try {dateTime(event.nextAttemptAt)}
-											</span>
-										) : (
-											dateTime(event.deliveredAt)
-										)}
-									</td>
-									<td>{event.attempts}</td>
-									<td>{event.lastError ?? "—"}</td>
-									<td>
-										<button
-											type="button"
-											className="secondary"
-											onClick={() => void replay(event)}
-											aria-label={`Replay event ${event.id}`}
-										>
-											Replay
-										</button>
-									</td>
-								</tr>
-							))}
-						</tbody>
-					</table>
-				</div>
-			)}
+			<ListTable
+				result={result}
+				caption="Webhook events"
+				columns={[
+					"Event",
+					"Created",
+					"Delivered",
+					"Attempts",
+					"Last error",
+					"Action",
+				]}
+				empty={
+					<>
+						No webhook events. Configure <code>webhooks</code> in the config
+						file to have Tether tell your backend about links, unlinks and
+						reauth.
+					</>
+				}
+				row={(event) => (
+					<tr key={event.id}>
+						<th scope="row">
+							{event.type}
+							<div className="muted mono">{event.id}</div>
+						</th>
+						<td>{dateTime(event.createdAt)}</td>
+						<td>
+							{event.deliveredAt === null ? (
+								<span className="badge warn">
+									next try {dateTime(event.nextAttemptAt)}
+								</span>
+							) : (
+								dateTime(event.deliveredAt)
+							)}
+						</td>
+						<td>{event.attempts}</td>
+						<td>{event.lastError ?? "—"}</td>
+						<td>
+							<button
+								type="button"
+								className="secondary"
+								onClick={() => void replay(event)}
+								aria-label={`Replay event ${event.id}`}
+							>
+								Replay
+							</button>
+						</td>
+					</tr>
+				)}
+			/>
 		</section>
 	);
 }

@@ -9,6 +9,7 @@ import { useState } from "react";
 import { ScopeList } from "../scope-list.tsx";
 import { adminFetch, errorText } from "./admin-api.ts";
 import { dateTime, relativeTime } from "./format.ts";
+import { ListTable } from "./list-table.tsx";
 import { useAdmin } from "./use-admin.ts";
 
 function accountPath(account: AdminAccount): string {
@@ -265,49 +266,29 @@ export function UsersView() {
 					Reload
 				</button>
 			</form>
-			{result.state === "loading" && <p>Loading…</p>}
-			{result.state === "error" && (
-				<p className="error" role="alert">
-					{result.message}
-				</p>
-			)}
-			{result.state === "ok" && result.data.items.length === 0 && (
-				<p className="muted">No users yet. Sign in on the demo page first.</p>
-			)}
-			{result.state === "ok" && result.data.items.length > 0 && (
-				<div className="table-wrap">
-					<table>
-						<caption className="visually-hidden">Users</caption>
-						<thead>
-							<tr>
-								<th scope="col">User</th>
-								<th scope="col">Email</th>
-								<th scope="col">Accounts</th>
-								<th scope="col">Created</th>
-							</tr>
-						</thead>
-						<tbody>
-							{result.data.items.map((user) => (
-								<tr key={user.id}>
-									<th scope="row">
-										<button
-											type="button"
-											className="secondary"
-											onClick={() => setSelected(user.id)}
-										>
-											{user.displayName ?? user.id}
-										</button>
-										<div className="muted mono">{user.id}</div>
-									</th>
-									<td>{user.email ?? "—"}</td>
-									<td>{user.accountCount}</td>
-									<td>{dateTime(user.createdAt)}</td>
-								</tr>
-							))}
-						</tbody>
-					</table>
-				</div>
-			)}
+			<ListTable
+				result={result}
+				caption="Users"
+				columns={["User", "Email", "Accounts", "Created"]}
+				empty={<>No users yet. Sign in on the demo page first.</>}
+				row={(user) => (
+					<tr key={user.id}>
+						<th scope="row">
+							<button
+								type="button"
+								className="secondary"
+								onClick={() => setSelected(user.id)}
+							>
+								{user.displayName ?? user.id}
+							</button>
+							<div className="muted mono">{user.id}</div>
+						</th>
+						<td>{user.email ?? "—"}</td>
+						<td>{user.accountCount}</td>
+						<td>{dateTime(user.createdAt)}</td>
+					</tr>
+				)}
+			/>
 			<div className="actions">
 				{after.length > 0 && (
 					<button
