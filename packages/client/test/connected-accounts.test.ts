@@ -208,26 +208,34 @@ describe("connected accounts through the client, against a real Tether and oidc-
 		client.destroy();
 	});
 
-	it("popup mode: the opener redeems the code once, though both the poll and the popup's announcement arrive", async () => {
+	/**
+	 * A signed-in opener starting a popup link for `scopes`, and the popup's own page: same origin,
+	 * so the same stored session; requests counted.
+	 */
+	async function startPopupLink(account: string, scopes: string[]) {
 		const counter = countingFetch();
 		const storage = memoryStorage();
-		const { client, user, popups, browser } = await signedInClient(
-			tether,
-			"lou",
-			{ fetch: counter.fetch, storage },
-		);
-		// The popup's own page: same origin, so the same stored session.
+		const signedIn = await signedInClient(tether, account, {
+			fetch: counter.fetch,
+			storage,
+		});
 		const popupPage = createTetherClient({
 			baseUrl: tether.baseUrl,
 			storage,
 			fetch: counter.fetch,
 		});
-		const opened = popups.next();
-		const linking = user.getOrLinkConnectedAccount("upstream", {
-			scopes: ["write"],
+		const opened = signedIn.popups.next();
+		const linking = signedIn.user.getOrLinkConnectedAccount("upstream", {
+			scopes,
 			mode: "popup",
 			redirectTo: appUrl,
 		});
+		return { ...signedIn, counter, popupPage, opened, linking };
+	}
+
+	it("popup mode: the opener redeems the code once, though both the poll and the popup's announcement arrive", async () => {
+		const { counter, client, popups, browser, popupPage, opened, linking } =
+			await startPopupLink("lou", ["write"]);
 		const linkUrl = await opened;
 		const landed = await browser.follow(linkUrl, { account: "lou" });
 		expect(landed.searchParams.get("tether_popup")).toEqual(expect.any(String));
@@ -251,24 +259,8 @@ describe("connected accounts through the client, against a real Tether and oidc-
 	});
 
 	it("popup mode: the announcement alone completes the link (popup location never readable)", async () => {
-		const counter = countingFetch();
-		const storage = memoryStorage();
-		const { client, user, popups, browser } = await signedInClient(
-			tether,
-			"max",
-			{ fetch: counter.fetch, storage },
-		);
-		const popupPage = createTetherClient({
-			baseUrl: tether.baseUrl,
-			storage,
-			fetch: counter.fetch,
-		});
-		const opened = popups.next();
-		const linking = user.getOrLinkConnectedAccount("upstream", {
-			scopes: ["read"],
-			mode: "popup",
-			redirectTo: appUrl,
-		});
+		const { counter, client, browser, popupPage, opened, linking } =
+			await startPopupLink("max", ["read"]);
 		const landed = await browser.follow(await opened, { account: "max" });
 		await popupPage.handleRedirectCallback(landed);
 		const account = await linking;
