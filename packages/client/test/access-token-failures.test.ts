@@ -1,6 +1,10 @@
 import { type FaultProvider, startFaultProvider } from "@tether/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestTether, type TestTether } from "../../server/test/harness.ts";
+import {
+	faultProvider,
+	startTestTether,
+	type TestTether,
+} from "../../server/test/harness.ts";
 import {
 	type ConnectedAccountHandle,
 	ProviderUnavailableError,
@@ -82,18 +86,7 @@ describe("a provider outage (fault provider scripted to 503)", () => {
 					clientId: upstream.clientId,
 					clientSecret: upstream.clientSecret,
 				},
-				{
-					id: "flaky",
-					type: "oauth2",
-					clientId: fault.clientId,
-					clientSecret: fault.clientSecret,
-					authorizationEndpoint: fault.endpoints.authorizationEndpoint,
-					tokenEndpoint: fault.endpoints.tokenEndpoint,
-					userinfoEndpoint: fault.endpoints.userinfoEndpoint,
-					revocationEndpoint: fault.endpoints.revocationEndpoint,
-					scopes: ["read"],
-					providerTimeoutSeconds: 1,
-				},
+				faultProvider(fault, "flaky"),
 			],
 		});
 		tether.provider = "flaky";

@@ -10,7 +10,11 @@ import { createElement as h, type ReactNode, Suspense } from "react";
 import { prerender } from "react-dom/static";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedInClient } from "../../client/test/support.ts";
-import { startTestTether, type TestTether } from "../../server/test/harness.ts";
+import {
+	faultProvider,
+	startTestTether,
+	type TestTether,
+} from "../../server/test/harness.ts";
 import {
 	TetherProvider,
 	useConnectedAccount,
@@ -134,20 +138,7 @@ describe("a provider outage under useAccessToken (fault provider scripted to 503
 		fault = await startFaultProvider();
 		tether = await startTestTether({
 			config: { refreshMarginSeconds: 1 },
-			providers: () => [
-				{
-					id: "flaky",
-					type: "oauth2",
-					clientId: fault.clientId,
-					clientSecret: fault.clientSecret,
-					authorizationEndpoint: fault.endpoints.authorizationEndpoint,
-					tokenEndpoint: fault.endpoints.tokenEndpoint,
-					userinfoEndpoint: fault.endpoints.userinfoEndpoint,
-					revocationEndpoint: fault.endpoints.revocationEndpoint,
-					scopes: ["read"],
-					providerTimeoutSeconds: 1,
-				},
-			],
+			providers: () => [faultProvider(fault, "flaky")],
 		});
 		tether.provider = "flaky";
 		// A token that is already within the refresh margin, so the first read refreshes.
