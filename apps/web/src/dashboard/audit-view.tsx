@@ -1,7 +1,7 @@
 import type { AdminAuditEvent, AdminPage } from "@tether/api";
 import { useState } from "react";
 import { dateTime } from "./format.ts";
-import { ListTable } from "./list-table.tsx";
+import { ListTable, Pager } from "./list-table.tsx";
 import { useAdmin } from "./use-admin.ts";
 
 const kinds = [
@@ -106,29 +106,13 @@ export function AuditView() {
 					</tr>
 				)}
 			/>
-			<div className="actions">
-				{before.length > 0 && (
-					<button
-						type="button"
-						className="secondary"
-						onClick={() => setBefore(before.slice(0, -1))}
-					>
-						Newer
-					</button>
-				)}
-				{result.state === "ok" && result.data.nextCursor !== null && (
-					<button
-						type="button"
-						className="secondary"
-						onClick={() => {
-							const next = result.data.nextCursor;
-							if (next !== null) setBefore([...before, next]);
-						}}
-					>
-						Older
-					</button>
-				)}
-			</div>
+			<Pager
+				trail={before}
+				setTrail={setBefore}
+				nextCursor={result.state === "ok" ? result.data.nextCursor : null}
+				back="Newer"
+				forward="Older"
+			/>
 		</section>
 	);
 }

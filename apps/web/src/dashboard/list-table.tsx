@@ -45,3 +45,44 @@ export function ListTable<T>({
 		</div>
 	);
 }
+
+/**
+ * Cursor paging: `trail` holds the cursors that led to the current page (empty: the first), so
+ * going back pops one and going on pushes the page's `nextCursor`.
+ */
+export function Pager({
+	trail,
+	setTrail,
+	nextCursor,
+	back,
+	forward,
+}: {
+	trail: string[];
+	setTrail: (trail: string[]) => void;
+	nextCursor: string | null;
+	back: string;
+	forward: string;
+}) {
+	return (
+		<div className="actions">
+			{trail.length > 0 && (
+				<button
+					type="button"
+					className="secondary"
+					onClick={() => setTrail(trail.slice(0, -1))}
+				>
+					{back}
+				</button>
+			)}
+			{nextCursor !== null && (
+				<button
+					type="button"
+					className="secondary"
+					onClick={() => setTrail([...trail, nextCursor])}
+				>
+					{forward}
+				</button>
+			)}
+		</div>
+	);
+}

@@ -9,7 +9,7 @@ import { useState } from "react";
 import { ScopeList } from "../scope-list.tsx";
 import { adminFetch, errorText } from "./admin-api.ts";
 import { dateTime, relativeTime } from "./format.ts";
-import { ListTable } from "./list-table.tsx";
+import { ListTable, Pager } from "./list-table.tsx";
 import { useAdmin } from "./use-admin.ts";
 
 function accountPath(account: AdminAccount): string {
@@ -289,29 +289,13 @@ export function UsersView() {
 					</tr>
 				)}
 			/>
-			<div className="actions">
-				{after.length > 0 && (
-					<button
-						type="button"
-						className="secondary"
-						onClick={() => setAfter(after.slice(0, -1))}
-					>
-						Previous page
-					</button>
-				)}
-				{result.state === "ok" && result.data.nextCursor !== null && (
-					<button
-						type="button"
-						className="secondary"
-						onClick={() => {
-							const next = result.data.nextCursor;
-							if (next !== null) setAfter([...after, next]);
-						}}
-					>
-						Next page
-					</button>
-				)}
-			</div>
+			<Pager
+				trail={after}
+				setTrail={setAfter}
+				nextCursor={result.state === "ok" ? result.data.nextCursor : null}
+				back="Previous page"
+				forward="Next page"
+			/>
 		</section>
 	);
 }
