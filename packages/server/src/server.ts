@@ -33,6 +33,7 @@ import {
 	type RefreshEngine,
 } from "./vault/refresh-engine.ts";
 import { createRevocationWorker } from "./vault/revocation-worker.ts";
+import { createHotTokens } from "./vault/hot-tokens.ts";
 import { createUsageTracker } from "./vault/usage.ts";
 import { createWebhookWorker } from "./vault/webhooks.ts";
 
@@ -141,6 +142,7 @@ export async function createServer(
 	};
 	const refresh = createRefreshEngine(vault);
 	const usage = createUsageTracker(store, now);
+	const hotTokens = createHotTokens(store, config.accessTokenCacheEntries);
 	const revocations = createRevocationWorker(vault, { background });
 	const webhooks = createWebhookWorker(vault, { background });
 	const refresher = createProactiveRefresher(
@@ -153,6 +155,7 @@ export async function createServer(
 		signingKeys,
 		refresh,
 		usage,
+		hotTokens,
 		matchSecretKey: createSecretKeyMatcher(config.secretKeys),
 		metrics,
 		// One limiter for the app and its fast path: the same buckets, one budget.
@@ -186,6 +189,7 @@ export async function createServer(
 				refresher.stop(),
 			]);
 			await usage.stop().catch(() => {});
+			await hotTokens.stop();
 			await audit.stop().catch(() => {});
 			await developmentProvider?.close();
 			await store.close();

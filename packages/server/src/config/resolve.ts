@@ -18,6 +18,7 @@ export interface TetherConfig {
 	exposeProviderRefreshTokens: boolean;
 	refreshMarginSeconds: number;
 	providerTimeoutSeconds: number;
+	accessTokenCacheEntries: number;
 	developmentProvider: boolean;
 	providers: ProviderConfig[];
 	webhooks: WebhookConfig[];
@@ -65,6 +66,7 @@ export function applyEnvironment(
 		exposeProviderRefreshTokens: file.exposeProviderRefreshTokens,
 		refreshMarginSeconds: file.refreshMarginSeconds,
 		providerTimeoutSeconds: file.providerTimeoutSeconds,
+		accessTokenCacheEntries: file.accessTokenCacheEntries,
 		developmentProvider: file.developmentProvider ?? mode === "development",
 		providers: file.providers.map((provider) =>
 			withProviderSecrets(provider, env),

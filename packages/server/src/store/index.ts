@@ -8,6 +8,7 @@ export { createPostgresStore, type PostgresStoreOptions } from "./postgres.ts";
 export { createSqliteStore, type SqliteStoreOptions } from "./sqlite.ts";
 export {
 	type AccountCount,
+	type AccountWatch,
 	type AccountStatus,
 	type AuditCount,
 	type AuditCursor,

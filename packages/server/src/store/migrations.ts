@@ -266,6 +266,29 @@ CREATE INDEX pending_links_expires_at_idx ON pending_links (expires_at);
 `;
 }
 
+/**
+ * PostgreSQL tells every listening process which connected account changed (a new version, or
+ * deleted), on commit: their caches of decrypted access tokens (vault/hot-tokens.ts) drop it.
+ * SQLite needs nothing: a process sees other processes' commits through `PRAGMA data_version`.
+ */
+export const accountChangeChannel = "tether_connected_account_changed";
+
+function accountChangeNotices(): string {
+	return `
+CREATE FUNCTION tether_notify_account_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_notify('${accountChangeChannel}', OLD.id);
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER connected_accounts_changed AFTER UPDATE ON connected_accounts
+	FOR EACH ROW WHEN (OLD.version IS DISTINCT FROM NEW.version)
+	EXECUTE FUNCTION tether_notify_account_changed();
+CREATE TRIGGER connected_accounts_deleted AFTER DELETE ON connected_accounts
+	FOR EACH ROW EXECUTE FUNCTION tether_notify_account_changed();
+`;
+}
+
 export const migrations: readonly Migration[] = [
 	{
 		version: 1,
@@ -284,6 +307,11 @@ export const migrations: readonly Migration[] = [
 		version: 3,
 		name: "pending_links",
 		sql: { sqlite: pendingLinks(), postgres: pendingLinks() },
+	},
+	{
+		version: 4,
+		name: "account_change_notices",
+		sql: { sqlite: "", postgres: accountChangeNotices() },
 	},
 ];
 

@@ -1,5 +1,6 @@
 import pg from "pg";
 import {
+	accountChangeChannel,
 	conflictNameFromPg,
 	migrations,
 	migrationsTableSql,
@@ -344,6 +345,11 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 	// the next query; without a listener the event would crash the process.
 	pool.on("error", () => {});
 	let ending: Promise<void> | undefined;
+	const accountWatchers = new Set<(accountId: string) => void>();
+	const changed = (id: string) => {
+		for (const watcher of accountWatchers) watcher(id);
+	};
+	let changeListener: ChangeListener | undefined;
 
 	async function query(
 		text: string,
@@ -449,6 +455,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 		},
 
 		async close() {
+			await changeListener?.stop();
+			changeListener = undefined;
 			// pg throws on a second end(); shutdown paths may well close twice.
 			if (!ending) ending = pool.end();
 			await ending;
@@ -531,7 +539,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 			);
 			return rows.map(toConnectedAccount);
 		},
-		updateConnectedAccount(id, expectedVersion, patch, now, effects) {
+		async updateConnectedAccount(id, expectedVersion, patch, now, effects) {
 			const values: Value[] = [
 				id,
 				expectedVersion,
@@ -539,19 +547,22 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 				patch.releaseLease === true,
 			];
 			for (const v of patchValues(patch)) values.push(v.set, v.value);
-			if (!hasEffects(effects))
-				return one(updateAccountSql, values, toConnectedAccount);
-			return transaction(async (client) => {
-				const row = await one(
-					updateAccountSql,
-					values,
-					toConnectedAccount,
-					client,
-				);
-				// A lost compare-and-set writes nothing, side effects included.
-				if (row !== null) await writeEffects(client, effects);
-				return row;
-			});
+			const row = !hasEffects(effects)
+				? await one(updateAccountSql, values, toConnectedAccount)
+				: await transaction(async (client) => {
+						const updated = await one(
+							updateAccountSql,
+							values,
+							toConnectedAccount,
+							client,
+						);
+						// A lost compare-and-set writes nothing, side effects included.
+						if (updated !== null) await writeEffects(client, effects);
+						return updated;
+					});
+			// This process hears its own writes at once; the others, from the trigger's NOTIFY.
+			if (row !== null) changed(id);
+			return row;
 		},
 		acquireLease(id, owner, now, expiresAt) {
 			return one(
@@ -588,16 +599,37 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 			await query(markUsedSql, [ids, now]);
 		},
 		async deleteConnectedAccount(id, effects) {
-			return transaction(async (client) => {
-				const row = await one(
+			const row = await transaction(async (client) => {
+				const deleted = await one(
 					"DELETE FROM connected_accounts WHERE id = $1 RETURNING *",
 					[id],
 					toConnectedAccount,
 					client,
 				);
-				if (row !== null) await writeEffects(client, effects);
-				return row;
+				if (deleted !== null) await writeEffects(client, effects);
+				return deleted;
 			});
+			if (row !== null) changed(id);
+			return row;
+		},
+		watchAccounts(watcher) {
+			accountWatchers.add(watcher);
+			changeListener ??= listenForAccountChanges(
+				{
+					connectionString: options.url,
+					application_name: `${options.applicationName ?? "tether"} (listen)`,
+				},
+				changed,
+			);
+			return {
+				mark: () => changeListener?.mark() ?? null,
+				async stop() {
+					accountWatchers.delete(watcher);
+					if (accountWatchers.size > 0) return;
+					await changeListener?.stop();
+					changeListener = undefined;
+				},
+			};
 		},
 
 		async putProviderSession(row) {
@@ -831,6 +863,83 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 		async countEncryptedNotUnderKey(table, keyId) {
 			const t = checkEncryptedTable(table);
 			return countOf(await query(encrypted[t].count, [keyId]));
+		},
+	};
+}
+
+interface ChangeListener {
+	/** The connection's generation while it listens; null while it does not. */
+	mark(): number | null;
+	stop(): Promise<void>;
+}
+
+/**
+ * One connection outside the pool that LISTENs for the account-change trigger's notices. While it
+ * is down nobody can tell what other processes changed, so `mark()` is null (caches keep nothing);
+ * each new connection is a new generation, since notices sent while it was away are lost.
+ */
+function listenForAccountChanges(
+	config: pg.ClientConfig,
+	changed: (accountId: string) => void,
+): ChangeListener {
+	let current: pg.Client | undefined;
+	let generation = 0;
+	let stopped = false;
+	let retryMs = 250;
+	let retry: NodeJS.Timeout | undefined;
+
+	function lost(client: pg.Client) {
+		if (current === client) current = undefined;
+		client.removeAllListeners("notification");
+		client.end().catch(() => {});
+		if (stopped || retry !== undefined) return;
+		retry = setTimeout(() => {
+			retry = undefined;
+			void connect();
+		}, retryMs);
+		retry.unref();
+		retryMs = Math.min(retryMs * 2, 5_000);
+	}
+
+	async function connect() {
+		const client = new pg.Client(config);
+		let gone = false;
+		const onGone = () => {
+			if (gone) return;
+			gone = true;
+			lost(client);
+		};
+		client.on("error", onGone);
+		client.on("end", onGone);
+		client.on("notification", (notice) => {
+			if (notice.channel === accountChangeChannel && notice.payload)
+				changed(notice.payload);
+		});
+		try {
+			await client.connect();
+			await client.query(`LISTEN ${accountChangeChannel}`);
+		} catch {
+			onGone();
+			return;
+		}
+		if (stopped || gone) {
+			onGone();
+			return;
+		}
+		generation++;
+		current = client;
+		retryMs = 250;
+	}
+
+	void connect();
+	return {
+		mark: () => (current === undefined ? null : generation),
+		async stop() {
+			stopped = true;
+			clearTimeout(retry);
+			const client = current;
+			current = undefined;
+			await client?.end().catch(() => {});
 		},
 	};
 }

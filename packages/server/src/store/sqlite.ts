@@ -428,6 +428,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 		return prepared;
 	};
 	const st = (): Statements => ops().s;
+	// Changes when another connection (another process, or another store on the same file) commits.
+	const dataVersion = db.prepare("PRAGMA data_version").pluck();
+	const accountWatchers = new Set<(accountId: string) => void>();
+	const changed = (id: string) => {
+		for (const watcher of accountWatchers) watcher(id);
+	};
 
 	return {
 		kind: "sqlite",
@@ -531,7 +537,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 					? st().updateAccount.get(params)
 					: ops().updateAccount.immediate(params, effects),
 			);
-			return r === undefined ? null : toConnectedAccount(r);
+			if (r === undefined) return null;
+			changed(id);
+			return toConnectedAccount(r);
 		},
 		async acquireLease(id, owner, now, expiresAt) {
 			const r = st().acquireLease.get({
@@ -567,7 +575,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 		},
 		async deleteConnectedAccount(id, effects) {
 			const r = guard(() => ops().deleteAccount.immediate(id, effects));
-			return r === undefined ? null : toConnectedAccount(r);
+			if (r === undefined) return null;
+			changed(id);
+			return toConnectedAccount(r);
+		},
+		watchAccounts(watcher) {
+			accountWatchers.add(watcher);
+			return {
+				mark: () => {
+					try {
+						return Number(dataVersion.get());
+					} catch {
+						return null; // closed
+					}
+				},
+				async stop() {
+					accountWatchers.delete(watcher);
+				},
+			};
 		},
 
 		async putProviderSession(row) {

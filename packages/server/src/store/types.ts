@@ -289,6 +289,22 @@ export interface EncryptedRow {
 	values: Record<string, string | null>;
 }
 
+/**
+ * What a cache of connected accounts kept in one process needs to stay true to the database
+ * (vault/hot-tokens.ts). The store reports the id of every account whose tokens or state change.
+ */
+export interface AccountWatch {
+	/**
+	 * A value that stays the same while no other process can have changed a connected account
+	 * without this process hearing of it: take it before reading a row and keep the row only while
+	 * it has not moved. null while the store cannot tell (its notification connection is down):
+	 * nothing may be kept then.
+	 */
+	mark(): number | null;
+	/** Stops listening; `changed` is not called again. */
+	stop(): Promise<void>;
+}
+
 /** Things written in the same transaction as the main change (the outbox and revocation queue). */
 export interface SideEffects {
 	events?: NewEvent[];
@@ -373,6 +389,12 @@ export interface Store {
 	}): Promise<ConnectedAccountRow[]>;
 	/** Records last use, without touching `version` (a hint, not state to compare-and-set on). */
 	markUsed(ids: string[], now: number): Promise<void>;
+	/**
+	 * Calls `changed` with the id of each connected account updated (a new version) or deleted
+	 * through this store, and, where the database can say so (PostgreSQL's LISTEN), by other
+	 * processes; SQLite tells of other processes' commits through `mark()` instead.
+	 */
+	watchAccounts(changed: (accountId: string) => void): AccountWatch;
 	/** Deletes the account and, in the same transaction, queues the side effects. Returns the deleted row. */
 	deleteConnectedAccount(
 		id: string,

@@ -1,55 +1,67 @@
 import type { AccessTokenResponse } from "@tether/api";
 import { missingScopes } from "@tether/oauth";
 import { TetherError } from "../errors.ts";
+import type { ConnectedAccountRow } from "../store/index.ts";
 import { findOwnedAccount } from "./accounts.ts";
 import type { VaultDeps } from "./deps.ts";
+import type { HotTokens } from "./hot-tokens.ts";
 import { type RefreshEngine, reauthRequired } from "./refresh-engine.ts";
 import type { UsageTracker } from "./usage.ts";
 
+type IssueDeps = VaultDeps & {
+	refresh: RefreshEngine;
+	usage: UsageTracker;
+	hotTokens?: HotTokens;
+};
+
+interface IssueInput {
+	userId: string;
+	provider: string;
+	providerAccountId: string;
+	scopes: string[];
+}
+
 /**
- * A fresh provider access token with at least the requested scopes. A fresh stored token is one
- * read and one decrypt; only a token inside the refresh margin reaches the provider, through the
- * single-flight refresh engine.
+ * A fresh provider access token with at least the requested scopes. A token this process served
+ * lately and still fresh comes from memory (vault/hot-tokens.ts); otherwise a fresh stored token
+ * is one read and one decrypt; only a token inside the refresh margin reaches the provider,
+ * through the single-flight refresh engine.
  */
 export async function issueAccessToken(
-	deps: VaultDeps & { refresh: RefreshEngine; usage: UsageTracker },
-	input: {
-		userId: string;
-		provider: string;
-		providerAccountId: string;
-		scopes: string[];
-	},
+	deps: IssueDeps,
+	input: IssueInput,
 ): Promise<AccessTokenResponse> {
+	const hot = deps.hotTokens?.get(input.provider, input.providerAccountId);
+	if (
+		hot !== undefined &&
+		hot.row.userId === input.userId &&
+		hot.freshUntil > deps.now() &&
+		!lacksScopes(deps, hot.row, input.scopes)
+	) {
+		served(deps, hot.row);
+		return hot.response;
+	}
+	const ticket = deps.hotTokens?.ticket();
 	const row = await findOwnedAccount(deps, input);
 	// A dead grant first: reconnecting (with any extra scopes) is what fixes both problems.
 	if (row.status !== "active") throw reauthRequired(row.providerConfigId);
-	const provider = deps.providers.get(row.providerConfigId);
-	if (input.scopes.length > 0 && provider !== undefined) {
-		const missing = missingScopes(provider.entry, row.scopes, input.scopes);
-		if (missing.length > 0) {
-			throw new TetherError(
-				"OAUTH_ACCESS_TOKEN_NOT_AVAILABLE",
-				"The account was not granted every requested scope.",
-				{
-					details: {
-						reason: "insufficient_scopes",
-						missingScopes: missing,
-						provider: row.providerConfigId,
-					},
+	const missing = lacksScopes(deps, row, input.scopes);
+	if (missing) {
+		throw new TetherError(
+			"OAUTH_ACCESS_TOKEN_NOT_AVAILABLE",
+			"The account was not granted every requested scope.",
+			{
+				details: {
+					reason: "insufficient_scopes",
+					missingScopes: missing,
+					provider: row.providerConfigId,
 				},
-			);
-		}
+			},
+		);
 	}
 	const { row: current, accessToken } = await deps.refresh.fresh(row);
-	deps.usage.touch(current.id);
-	deps.audit?.record({
-		kind: "token.read",
-		userId: current.userId,
-		provider: current.providerConfigId,
-		providerAccountId: current.providerAccountId,
-		reason: "access_token",
-	});
-	return {
+	served(deps, current);
+	const response: AccessTokenResponse = {
 		accessToken,
 		tokenType: current.tokenType ?? "Bearer",
 		expiresAt:
@@ -58,4 +70,36 @@ export async function issueAccessToken(
 				: new Date(current.accessTokenExpiresAt).toISOString(),
 		scopes: current.scopes,
 	};
+	if (ticket !== undefined)
+		deps.hotTokens?.put(ticket, {
+			row: current,
+			response,
+			freshUntil: deps.refresh.freshUntil(current),
+		});
+	return response;
+}
+
+/** The requested scopes the account was not granted, or null when it has them all. */
+function lacksScopes(
+	deps: IssueDeps,
+	row: ConnectedAccountRow,
+	scopes: string[],
+): string[] | null {
+	if (scopes.length === 0) return null;
+	const provider = deps.providers.get(row.providerConfigId);
+	if (provider === undefined) return null;
+	const missing = missingScopes(provider.entry, row.scopes, scopes);
+	return missing.length > 0 ? missing : null;
+}
+
+/** A token left the vault: last use (batched) and the audit log (reads coalesced per account). */
+function served(deps: IssueDeps, row: ConnectedAccountRow): void {
+	deps.usage.touch(row.id);
+	deps.audit?.record({
+		kind: "token.read",
+		userId: row.userId,
+		provider: row.providerConfigId,
+		providerAccountId: row.providerAccountId,
+		reason: "access_token",
+	});
 }

@@ -41,6 +41,11 @@ export interface RefreshEngine {
 		row: ConnectedAccountRow,
 		options?: { force?: boolean },
 	): Promise<FreshToken>;
+	/**
+	 * Until when (epoch ms) `fresh` serves this row's access token as it is, without a refresh:
+	 * the start of its refresh margin; Infinity for a token without an expiry.
+	 */
+	freshUntil(row: ConnectedAccountRow): number;
 	/** A process identity, for lease ownership (and logs). */
 	readonly owner: string;
 	/** How long a refresh lease lasts: longer than any provider's timeout, plus database slack. */
@@ -118,12 +123,15 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 		);
 	}
 
+	function freshUntil(row: ConnectedAccountRow): number {
+		if (row.accessTokenEnc === null) return Number.NEGATIVE_INFINITY;
+		return row.accessTokenExpiresAt === null
+			? Number.POSITIVE_INFINITY
+			: row.accessTokenExpiresAt - marginOf(row);
+	}
+
 	function isFresh(row: ConnectedAccountRow, now: number): boolean {
-		if (row.accessTokenEnc === null) return false;
-		return (
-			row.accessTokenExpiresAt === null ||
-			row.accessTokenExpiresAt - marginOf(row) > now
-		);
+		return freshUntil(row) > now;
 	}
 
 	/** Still usable, if not fresh: served when a refresh cannot happen right now. */
@@ -465,6 +473,7 @@ export function createRefreshEngine(deps: VaultDeps): RefreshEngine {
 	return {
 		owner,
 		leaseMs,
+		freshUntil,
 		async fresh(row, options = {}) {
 			const force = options.force === true;
 			if (row.status !== "active") throw reauthRequired(row.providerConfigId);
