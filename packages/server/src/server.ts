@@ -23,6 +23,7 @@ import { createMetrics } from "./metrics/index.ts";
 import { createStore, type Store } from "./store/index.ts";
 import { createAuditRecorder } from "./vault/audit.ts";
 import type { VaultDeps } from "./vault/deps.ts";
+import { createHotTokens } from "./vault/hot-tokens.ts";
 import { createProactiveRefresher } from "./vault/proactive-refresher.ts";
 import {
 	createProviderRegistry,
@@ -33,7 +34,6 @@ import {
 	type RefreshEngine,
 } from "./vault/refresh-engine.ts";
 import { createRevocationWorker } from "./vault/revocation-worker.ts";
-import { createHotTokens } from "./vault/hot-tokens.ts";
 import { createUsageTracker } from "./vault/usage.ts";
 import { createWebhookWorker } from "./vault/webhooks.ts";
 

@@ -110,7 +110,12 @@ export const configFileSchema = z
 		 * How many accounts' access tokens a process keeps decrypted in memory for repeat requests
 		 * (exact: any process's change to an account drops its entry). 0 keeps none. Default 10000.
 		 */
-		accessTokenCacheEntries: z.number().int().min(0).max(1_000_000).default(10_000),
+		accessTokenCacheEntries: z
+			.number()
+			.int()
+			.min(0)
+			.max(1_000_000)
+			.default(10_000),
 		/** The embedded development OIDC provider. Default: on in development, refused in production. */
 		developmentProvider: z.boolean().optional(),
 		providers: z.array(providerConfigSchema).default([]),

@@ -132,7 +132,13 @@ function accept(req: IncomingMessage, maxBodyBytes: number): Accepted | null {
 	return { user, provider, providerAccountId, json: true };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: IncomingMessage): Buffer | Promise<Buffer> {
+	// Usually the body came in the headers' packet and the parser has pushed all of it by now.
+	if (req.complete && !req.readableFlowing) {
+		const whole = req.read() as Buffer | null;
+		req.resume(); // let the stream end (and free the socket for the next request)
+		return whole ?? Buffer.alloc(0);
+	}
 	return new Promise((resolve, reject) => {
 		const chunks: Buffer[] = [];
 		req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -151,7 +157,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 /** The body's scopes, as the route's validators read them: 400s with the same codes and messages. */
 function scopesOf(body: Buffer | null): string[] | undefined {
 	let value: unknown = {};
-	if (body !== null) {
+	// `{}`, what most callers send, asks for no scopes; no need to parse it.
+	if (
+		body !== null &&
+		!(body.length === 2 && body[0] === 0x7b && body[1] === 0x7d)
+	) {
 		try {
 			value = JSON.parse(utf8.decode(body));
 		} catch {
@@ -203,7 +213,7 @@ export function createAccessTokenFastPath(
 			});
 			for (const [name, value] of noStoreHeaders) headers[name] = value;
 			status = 200;
-			json = JSON.stringify(token);
+			json = serialized(token);
 		} catch (thrown) {
 			const error = toTetherError(
 				thrown instanceof Error ? thrown : new Error(String(thrown)),
@@ -253,6 +263,21 @@ export function createAccessTokenFastPath(
 		});
 		return true;
 	};
+}
+
+/**
+ * Answers served from memory (vault/hot-tokens.ts) are the same object for as long as the entry
+ * lives: its JSON is made once.
+ */
+const answers = new WeakMap<object, string>();
+
+function serialized(token: object): string {
+	let json = answers.get(token);
+	if (json === undefined) {
+		json = JSON.stringify(token);
+		answers.set(token, json);
+	}
+	return json;
 }
 
 /** A header as undici's Headers gives it to Hono: repeated values joined with ", ". */

@@ -8,8 +8,8 @@ export { createPostgresStore, type PostgresStoreOptions } from "./postgres.ts";
 export { createSqliteStore, type SqliteStoreOptions } from "./sqlite.ts";
 export {
 	type AccountCount,
-	type AccountWatch,
 	type AccountStatus,
+	type AccountWatch,
 	type AuditCount,
 	type AuditCursor,
 	type AuditEventRow,

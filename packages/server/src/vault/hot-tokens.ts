@@ -1,15 +1,21 @@
 import type { AccessTokenResponse } from "@tether/api";
-import type { AccountWatch, ConnectedAccountRow, Store } from "../store/index.ts";
+import type {
+	AccountWatch,
+	ConnectedAccountRow,
+	Store,
+} from "../store/index.ts";
 
 /**
  * The access tokens this process handed out lately, decrypted, so the next request for a busy
- * account costs neither a database read nor a decrypt. Kept exact, not merely short-lived:
- * - this process's own writes to an account (refresh, unlink, reconnect, reauth) drop its entry
- *   as they happen, and a row read before such a write is never stored after it;
- * - other processes' writes are seen through the store's `mark()` (SQLite: `PRAGMA data_version`
- *   moves on any other connection's commit; PostgreSQL: the trigger's NOTIFY drops the entry, and
- *   a lost LISTEN connection turns the cache off until it is back). An entry is served only while
- *   the mark it was read under still holds.
+ * account costs neither a database read nor a decrypt. Not a time-to-live cache: an entry goes as
+ * soon as the account changes.
+ * - This process's own writes to an account (refresh, unlink, reconnect, reauth) drop its entry
+ *   as they happen, and a row read before such a write is never stored after it.
+ * - Other processes' writes are seen through the store's `mark()`, within about a millisecond:
+ *   SQLite's `PRAGMA data_version` moves on any other connection's commit (read at most once a
+ *   millisecond); on PostgreSQL the trigger's NOTIFY drops the entry as it arrives, and a lost
+ *   LISTEN connection turns the cache off until it is back. An entry is served only while the
+ *   mark it was read under still holds.
  * Only what the database path would have answered `200` is kept: an entry leaves at the start of
  * its refresh margin, and a request it cannot answer (another user, missing scopes) goes to the
  * database. Refresh tokens are never kept here. At most `maxEntries` entries, oldest out first.
@@ -79,7 +85,10 @@ export function createHotTokens(store: Store, maxEntries: number): HotTokens {
 		},
 		put(ticket, entry) {
 			if (ticket.mark === null || ticket.writes !== writes) return;
-			const key = keyOf(entry.row.providerConfigId, entry.row.providerAccountId);
+			const key = keyOf(
+				entry.row.providerConfigId,
+				entry.row.providerAccountId,
+			);
 			forget(key);
 			if (entries.size >= maxEntries) {
 				const oldest = entries.keys().next();
