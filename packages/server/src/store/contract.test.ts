@@ -35,6 +35,8 @@ interface Harness {
 	connections?: () => Promise<number>;
 	/** The database file, when there is one. */
 	file?: string;
+	/** Ends the connections that LISTEN for account changes (PostgreSQL only). */
+	killAccountListeners?: () => Promise<number>;
 	/** Deletes a user with plain SQL (cascading to its accounts), where a second connection can. */
 	deleteUser?: (id: string) => Promise<void>;
 	cleanup(): Promise<void>;
@@ -940,6 +942,116 @@ function storeContract(target: Target): void {
 				).toBe("revocation_id");
 				expect(await store.getConnectedAccount(acc.id)).toEqual(acc);
 			});
+		});
+
+		describe("account watch", () => {
+			async function until<T>(
+				read: () => T,
+				ok: (value: T) => boolean,
+			): Promise<T> {
+				const giveUpAt = Date.now() + 5_000;
+				for (;;) {
+					const value = read();
+					if (ok(value) || Date.now() > giveUpAt) return value;
+					await new Promise((resolve) => setTimeout(resolve, 10));
+				}
+			}
+
+			it("reports its own new versions and deletes, not leases, use or a lost compare-and-set", async () => {
+				const heard: string[] = [];
+				const watch = store.watchAccounts((accountId) => heard.push(accountId));
+				try {
+					const a = await seedAccount();
+					const b = await seedAccount();
+					expect(heard).toEqual([]);
+					await store.acquireLease(a.id, "p1", T0, T0 + MIN);
+					await store.releaseLease(a.id, "p1");
+					await store.markUsed([a.id, b.id], T0 + 1);
+					expect(
+						await store.updateConnectedAccount(a.id, a.version + 7, {}, T0),
+					).toBeNull();
+					expect(heard).toEqual([]);
+					await store.updateConnectedAccount(
+						a.id,
+						a.version,
+						{ status: "reauth_required" },
+						T0,
+					);
+					// Heard before the call returns; PostgreSQL's trigger may also echo it back later.
+					expect(heard).toContain(a.id);
+					await store.deleteConnectedAccount(b.id);
+					expect(heard).toContain(b.id);
+					await store.deleteConnectedAccount(b.id);
+					expect(new Set(heard)).toEqual(new Set([a.id, b.id]));
+				} finally {
+					await watch.stop();
+				}
+				const after = heard.length;
+				const c = await seedAccount();
+				await store.deleteConnectedAccount(c.id);
+				expect(heard).toHaveLength(after);
+			});
+
+			// PostgreSQL only: SQLite has no connection to lose.
+			if (target.name === "postgres")
+				it("a lost LISTEN connection: no mark until a new one listens, under a new mark", async () => {
+					const watch = store.watchAccounts(() => {});
+					try {
+						const first = await until(
+							() => watch.mark(),
+							(mark) => mark !== null,
+						);
+						expect(first).not.toBeNull();
+						expect(await harness.killAccountListeners?.()).toBe(1);
+						expect(
+							await until(
+								() => watch.mark(),
+								(mark) => mark === null,
+							),
+						).toBeNull();
+						const next = await until(
+							() => watch.mark(),
+							(mark) => mark !== null,
+						);
+						expect(next).not.toBeNull();
+						expect(next).not.toBe(first);
+					} finally {
+						await watch.stop();
+					}
+				});
+
+			it.skipIf(!target.shared)(
+				"sees another process's change: its mark moves or the account is reported",
+				async () => {
+					const heard: string[] = [];
+					const watch = store.watchAccounts((accountId) =>
+						heard.push(accountId),
+					);
+					const other = open();
+					try {
+						const a = await seedAccount();
+						const before = await until(
+							() => watch.mark(),
+							(mark) => mark !== null,
+						);
+						expect(before).not.toBeNull();
+						heard.length = 0;
+						await other.updateConnectedAccount(
+							a.id,
+							a.version,
+							{ status: "reauth_required" },
+							T0,
+						);
+						const seen = await until(
+							() => heard.includes(a.id) || watch.mark() !== before,
+							(yes) => yes,
+						);
+						expect(seen).toBe(true);
+					} finally {
+						await watch.stop();
+					}
+				},
+			);
 		});
 
 		describe("one-time records", () => {
@@ -2078,6 +2190,13 @@ if (databaseUrl) {
 					await admin.query(`DELETE FROM ${schema}.users WHERE id = $1`, [
 						userId,
 					]);
+				},
+				async killAccountListeners() {
+					const r = await admin.query(
+						"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+						[`${schema} (listen)`],
+					);
+					return r.rowCount ?? 0;
 				},
 				async connections() {
 					const r = await admin.query<{ n: number }>(
