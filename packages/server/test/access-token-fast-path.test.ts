@@ -174,6 +174,37 @@ describe("access-token fast path answers as the Hono route does", () => {
 		).toBe(200);
 	});
 
+	it("answers written in one batch each reach their own request", async () => {
+		const before = taken;
+		// Alice's and Bob's requests interleaved on 60 connections, each with its own request id.
+		const answers = await Promise.all(
+			Array.from({ length: 60 }, async (_, i) => {
+				const who = i % 2 === 0 ? alice : bob;
+				const id = who.user.connectedAccounts[0]?.providerAccountId ?? "";
+				const response = await fetch(`${base}${path("me", id)}`, {
+					method: "POST",
+					headers: session(who.accessToken, {
+						...json,
+						"x-request-id": `batch-${i}`,
+					}),
+					body: "{}",
+				});
+				const body = await response.json();
+				return { i, who, response, body };
+			}),
+		);
+		const tokens = new Map<string, string>();
+		for (const { i, who, response, body } of answers) {
+			expect(response.status).toBe(200);
+			expect(response.headers.get("x-request-id")).toBe(`batch-${i}`);
+			const seen = tokens.get(who.user.id);
+			if (seen === undefined) tokens.set(who.user.id, body.accessToken);
+			else expect(body.accessToken).toBe(seen);
+		}
+		expect(new Set(tokens.values()).size).toBe(2);
+		expect(taken - before).toBe(60);
+	});
+
 	it("scopes the account was not granted: 409 insufficient_scopes", async () => {
 		const answer = await both(path("me"), {
 			headers: session(alice.accessToken, json),
