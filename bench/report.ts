@@ -160,7 +160,12 @@ if (herd !== undefined) {
 interface ScaleResults {
 	date: string;
 	loadAverageAtEnd: number[];
-	settings: { connections: number[]; rounds: number; durationSeconds: number };
+	settings: {
+		connections: number[];
+		rounds: number;
+		durationSeconds: number;
+		accessTokenCacheEntries?: number | string;
+	};
 	summary: {
 		database: string;
 		kind: string;
@@ -195,7 +200,7 @@ const scale = latest<ScaleResults>("scale");
 if (scale !== undefined) {
 	const levels = scale.settings.connections;
 	out.push(
-		`### Scale (${scale.date}, ${scale.settings.rounds} alternating rounds × ${scale.settings.durationSeconds} s, a random account per request, load average at the end ${scale.loadAverageAtEnd.join(" ")})`,
+		`### Scale (${scale.date}, ${scale.settings.rounds} alternating rounds × ${scale.settings.durationSeconds} s, a random account per request, access-token cache ${scale.settings.accessTokenCacheEntries ?? "default"}, load average at the end ${scale.loadAverageAtEnd.join(" ")})`,
 		"",
 		`| database | accounts | seeding s (accounts/s) | database MiB | server RSS MiB (peak) | ${levels.map((c) => `c=${c} p50 / p99 ms | c=${c} req/s`).join(" | ")} | refresher refreshes/s |`,
 		`| --- | ---: | ---: | ---: | ---: | ${levels.map(() => "---: | ---:").join(" | ")} | ---: |`,

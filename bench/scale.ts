@@ -5,7 +5,7 @@
  *   npx tsx bench/scale.ts [--sizes 1000,100000,1000000] [--databases sqlite,postgres]
  *                          [--rounds 3] [--duration 5] [--connections 1,32]
  *                          [--refresher-accounts 1000] [--variant label=/path/to/server/src/index.ts]
- *                          [--working-set N]
+ *                          [--working-set N] [--token-cache N]
  *
  * For each database kind and size, a fresh database is migrated by Tether and seeded directly
  * (bench/lib/seed.ts: one user per account, every row sealed as Tether seals it). Then one Tether
@@ -23,6 +23,11 @@
  * `--working-set N` draws the requests from the first N accounts only (a hot set the same size at
  * every database size): it separates what the number of stored rows costs from what the number of
  * distinct accounts in use costs (their last-use writes, cache misses).
+ *
+ * `--token-cache N` sets how many decrypted access tokens each process keeps in memory
+ * (`accessTokenCacheEntries`; default Tether's 10,000). With 0 every request reads and decrypts its
+ * row: what the number of stored accounts can cost. With the default, a database smaller than the
+ * cache is served from memory once warm, so small sizes get faster, not large ones slower.
  *
  * `--variant` also serves each database from another copy of the server (TETHER_BENCH_SERVER, see
  * lib/tether-process.ts), in the same alternating rounds, to measure a change at scale.
@@ -66,6 +71,7 @@ const { values: args } = parseArgs({
 		"refresher-accounts": { type: "string", default: "1000" },
 		variant: { type: "string" },
 		"working-set": { type: "string" },
+		"token-cache": { type: "string" },
 	},
 });
 const sizes = args.sizes.split(",").map(Number);
@@ -167,6 +173,9 @@ async function startTether(
 			upstream: { issuer: providerUrl, clientId: "", clientSecret: "" },
 			provider,
 			...(proactiveRefresh === undefined ? {} : { proactiveRefresh }),
+			...(args["token-cache"] === undefined
+				? {}
+				: { accessTokenCacheEntries: Number(args["token-cache"]) }),
 		},
 		{
 			logFile: logFileFor(`scale-${setup.name}`),
@@ -428,6 +437,10 @@ FROM connected_accounts WHERE provider_config_id = $1 AND last_refresh_at >= $2`
 			connections: connectionLevels,
 			request: "secret key, a random seeded account per request",
 			workingSet: Number.isFinite(workingSet) ? workingSet : null,
+			accessTokenCacheEntries:
+				args["token-cache"] === undefined
+					? "default (10000)"
+					: Number(args["token-cache"]),
 			refresherAccounts,
 			refresher: { intervalSeconds: 1, batchSize: 1000 },
 		},

@@ -158,6 +158,8 @@ export interface TetherProcessSpec {
 	rateLimits?: unknown;
 	/** Tether's background loops (default on, as in production). */
 	background?: boolean;
+	/** How many decrypted access tokens a process keeps (default: Tether's; 0 turns it off). */
+	accessTokenCacheEntries?: number;
 }
 
 export interface ChildHandle {

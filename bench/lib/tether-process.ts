@@ -38,6 +38,9 @@ try {
 		...(spec.proactiveRefresh === undefined
 			? {}
 			: { proactiveRefresh: spec.proactiveRefresh }),
+		...(spec.accessTokenCacheEntries === undefined
+			? {}
+			: { accessTokenCacheEntries: spec.accessTokenCacheEntries }),
 		providers: [
 			spec.provider ?? {
 				id: providerId,
