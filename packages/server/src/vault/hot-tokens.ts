@@ -44,6 +44,14 @@ export interface Ticket {
 }
 
 export function createHotTokens(store: Store, maxEntries: number): HotTokens {
+	// Off: no entries, and no watch (on PostgreSQL, no LISTEN connection).
+	if (maxEntries === 0)
+		return {
+			get: () => undefined,
+			ticket: () => ({ mark: null, writes: 0 }),
+			put: () => {},
+			stop: async () => {},
+		};
 	const entries = new Map<string, HotToken>();
 	/** Account id → key in `entries`. */
 	const keys = new Map<string, string>();
@@ -67,7 +75,6 @@ export function createHotTokens(store: Store, maxEntries: number): HotTokens {
 
 	return {
 		get(provider, providerAccountId) {
-			if (maxEntries === 0) return undefined;
 			const key = keyOf(provider, providerAccountId);
 			const entry = entries.get(key);
 			if (entry === undefined) return undefined;
@@ -78,10 +85,7 @@ export function createHotTokens(store: Store, maxEntries: number): HotTokens {
 			return entry;
 		},
 		ticket() {
-			return {
-				mark: maxEntries === 0 ? null : watch.mark(),
-				writes,
-			};
+			return { mark: watch.mark(), writes };
 		},
 		put(ticket, entry) {
 			if (ticket.mark === null || ticket.writes !== writes) return;
