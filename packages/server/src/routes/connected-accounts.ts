@@ -165,7 +165,17 @@ export async function accessTokenFor(
 		scopes: string[] | undefined;
 	},
 ): Promise<AccessTokenResponse> {
-	const userId = await userFromPath(deps, principal, input.user);
+	// The secret key names a user by Tether id or by the app's external id, which costs a user
+	// lookup. When the account's token is in memory and its owner is the id named, the lookup can
+	// only confirm it.
+	const hot =
+		principal?.kind === "secret"
+			? deps.hotTokens?.get(input.provider, input.providerAccountId)
+			: undefined;
+	const userId =
+		hot !== undefined && hot.row.userId === input.user
+			? input.user
+			: await userFromPath(deps, principal, input.user);
 	return issueAccessToken(deps, {
 		userId,
 		provider: input.provider,
