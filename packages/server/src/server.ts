@@ -122,6 +122,7 @@ export async function createServer(
 		now,
 		logger,
 		auditDropped: () => audit.dropped(),
+		hotTokens: () => hotTokens.stats(),
 	});
 	const audit = createAuditRecorder({
 		store,

@@ -569,6 +569,9 @@ describe.each(databases)(
 				"POST",
 				"/v1/admin/accounts/upstream/metrics-fay-7q/refresh",
 			);
+			// The refresh dropped the account's token from memory: read, then from memory.
+			await readToken(session.user.id, "metrics-fay-7q");
+			await readToken(session.user.id, "metrics-fay-7q");
 			await api(tether, "GET", `/v1/connected-accounts/${session.user.id}`, {
 				token: secretKey,
 			});
@@ -628,6 +631,18 @@ describe.each(databases)(
 					provider: "upstream",
 					outcome: "success",
 				}),
+			).toBeGreaterThanOrEqual(1);
+			expect(types.get("tether_access_token_cache_total")).toBe("counter");
+			expect(
+				sampleOf(samples, "tether_access_token_cache_total", { result: "hit" }),
+			).toBeGreaterThanOrEqual(1);
+			expect(
+				sampleOf(samples, "tether_access_token_cache_total", {
+					result: "miss",
+				}),
+			).toBeGreaterThanOrEqual(2);
+			expect(
+				sampleOf(samples, "tether_access_token_cache_entries", {}),
 			).toBeGreaterThanOrEqual(1);
 			expect(
 				sampleOf(samples, "tether_provider_circuit_open", {

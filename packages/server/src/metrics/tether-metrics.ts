@@ -49,6 +49,8 @@ export function createMetrics(deps: {
 	logger: Logger;
 	/** Audit entries lost so far (the audit recorder's count). */
 	auditDropped?: () => number;
+	/** The access-token cache's counts (vault/hot-tokens.ts). */
+	hotTokens?: () => { hits: number; misses: number; entries: number };
 }): Metrics {
 	const known = new Set(deps.providerIds);
 	const provider = (id: string | null | undefined) =>
@@ -106,6 +108,17 @@ export function createMetrics(deps: {
 		"Audit entries this process lost because the database kept refusing them.",
 		[],
 	);
+	const tokenSources = registry.counter(
+		"tether_access_token_cache_total",
+		"Access tokens handed out by this process, by where they came from: hit (memory) or miss (the database, maybe a refresh).",
+		["result"],
+	);
+	const tokenEntries = registry.gauge(
+		"tether_access_token_cache_entries",
+		"Accounts whose access token this process holds in memory.",
+		[],
+	);
+	const reportedTokenSources = { hits: 0, misses: 0 };
 	const memory = registry.gauge(
 		"process_memory_bytes",
 		"Process memory by kind (rss, heap_total, heap_used, external, array_buffers).",
@@ -246,6 +259,16 @@ export function createMetrics(deps: {
 					(circuitUntil.get(id) ?? 0) > now ? 1 : 0,
 				);
 			auditDropped.set({}, deps.auditDropped?.() ?? 0);
+			const cache = deps.hotTokens?.() ?? { hits: 0, misses: 0, entries: 0 };
+			tokenSources
+				.series({ result: "hit" })
+				.inc(cache.hits - reportedTokenSources.hits);
+			tokenSources
+				.series({ result: "miss" })
+				.inc(cache.misses - reportedTokenSources.misses);
+			reportedTokenSources.hits = cache.hits;
+			reportedTokenSources.misses = cache.misses;
+			tokenEntries.set({}, cache.entries);
 			const usage = process.memoryUsage();
 			memory.set({ kind: "rss" }, usage.rss);
 			memory.set({ kind: "heap_total" }, usage.heapTotal);

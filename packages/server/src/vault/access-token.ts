@@ -39,6 +39,7 @@ export async function issueAccessToken(
 		!lacksScopes(deps, hot.row, input.scopes)
 	) {
 		served(deps, hot.row);
+		deps.hotTokens?.count(true);
 		return hot.response;
 	}
 	const ticket = deps.hotTokens?.ticket();
@@ -70,6 +71,7 @@ export async function issueAccessToken(
 				: new Date(current.accessTokenExpiresAt).toISOString(),
 		scopes: current.scopes,
 	};
+	deps.hotTokens?.count(false);
 	if (ticket !== undefined)
 		deps.hotTokens?.put(ticket, {
 			row: current,

@@ -27,6 +27,10 @@ export interface HotTokens {
 	ticket(): Ticket;
 	/** Keeps what the database path served, unless anything moved since `ticket`. */
 	put(ticket: Ticket, entry: Omit<HotToken, "mark">): void;
+	/** Counts a token handed out, from memory or not (for metrics). */
+	count(fromMemory: boolean): void;
+	/** Tokens handed out from memory and from the database so far, and the entries held now. */
+	stats(): { hits: number; misses: number; entries: number };
 	stop(): Promise<void>;
 }
 
@@ -50,6 +54,8 @@ export function createHotTokens(store: Store, maxEntries: number): HotTokens {
 			get: () => undefined,
 			ticket: () => ({ mark: null, writes: 0 }),
 			put: () => {},
+			count: () => {},
+			stats: () => ({ hits: 0, misses: 0, entries: 0 }),
 			stop: async () => {},
 		};
 	const entries = new Map<string, HotToken>();
@@ -57,6 +63,8 @@ export function createHotTokens(store: Store, maxEntries: number): HotTokens {
 	const keys = new Map<string, string>();
 	/** Every change heard of, by this process or from others: a `put` across one is refused. */
 	let writes = 0;
+	let hits = 0;
+	let misses = 0;
 	const keyOf = (provider: string, providerAccountId: string) =>
 		`${provider}\n${providerAccountId}`;
 
@@ -101,6 +109,11 @@ export function createHotTokens(store: Store, maxEntries: number): HotTokens {
 			entries.set(key, { ...entry, mark: ticket.mark });
 			keys.set(entry.row.id, key);
 		},
+		count(fromMemory) {
+			if (fromMemory) hits++;
+			else misses++;
+		},
+		stats: () => ({ hits, misses, entries: entries.size }),
 		stop: () => watch.stop(),
 	};
 }
