@@ -21,9 +21,10 @@ import {
 
 /**
  * Each process keeps the access tokens it served lately in memory (vault/hot-tokens.ts). These
- * runs check, with two real `tether start` processes on one database, that what one process
- * changes the other stops serving at once: an unlinked account, a reconnected one with new
- * scopes, an account marked for reauthorisation.
+ * runs check, with two real `tether start` processes on one database, that a change made
+ * elsewhere is never served stale: an account unlinked through the other process, and rows
+ * rewritten by a third writer (plain SQL, as another Tether version or an operator would): marked
+ * for reauthorisation, or granted more scopes.
  */
 
 const provider = "upstream";
@@ -147,20 +148,21 @@ for (const database of ["sqlite", "postgres"] as const) {
 				return { status: response.status, body: await response.json() };
 			};
 
-			/** Both processes have served (and so keep) the account's token. */
-			async function warm(userId: string, account: string) {
-				for (const target of [one, two, two])
-					expect((await ask(target, userId, account)).status).toBe(200);
-			}
-
-			it("an account unlinked through one process is gone from the other", async () => {
+			/** Signs `account` in; both processes then serve (and so keep) its token. */
+			async function signedInAndServed(account: string): Promise<string> {
 				const { userId } = await signIn({
 					tetherUrl: baseUrl,
 					provider,
-					account: "una",
+					account,
 					redirectTo: appUrl,
 				});
-				await warm(userId, "una");
+				for (const target of [one, two, two])
+					expect((await ask(target, userId, account)).status).toBe(200);
+				return userId;
+			}
+
+			it("an account unlinked through one process is gone from the other", async () => {
+				const userId = await signedInAndServed("una");
 				const unlinked = await fetch(
 					`${one.url}/v1/connected-accounts/${userId}/${provider}/una`,
 					{
@@ -178,14 +180,8 @@ for (const database of ["sqlite", "postgres"] as const) {
 				expect(answers.map((a) => a.status)).toEqual(Array(20).fill(404));
 			});
 
-			it("an account marked for reconnection by one process is not served by the other", async () => {
-				const { userId } = await signIn({
-					tetherUrl: baseUrl,
-					provider,
-					account: "rae",
-					redirectTo: appUrl,
-				});
-				await warm(userId, "rae");
+			it("an account marked for reconnection by a third writer is not served from memory", async () => {
+				const userId = await signedInAndServed("rae");
 				// What a refresh refused by the provider writes.
 				await runSql(
 					"UPDATE connected_accounts SET status = 'reauth_required', version = version + 1 WHERE provider_account_id = 'rae'",
@@ -196,14 +192,8 @@ for (const database of ["sqlite", "postgres"] as const) {
 				expect(answer.code).toBe("OAUTH_ACCESS_TOKEN_NOT_AVAILABLE");
 			});
 
-			it("scopes granted through one process are served by the other", async () => {
-				const { userId } = await signIn({
-					tetherUrl: baseUrl,
-					provider,
-					account: "sol",
-					redirectTo: appUrl,
-				});
-				await warm(userId, "sol");
+			it("scopes granted by a third writer are served at once", async () => {
+				const userId = await signedInAndServed("sol");
 				const missing = await scopesOf(two, userId, "sol", ["read"]);
 				expect(missing.status).toBe(409);
 				expect(missing.body.details.reason).toBe("insufficient_scopes");
