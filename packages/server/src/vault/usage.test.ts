@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { createSqliteStore, type Store } from "../store/index.ts";
+import { createUsageTracker } from "./usage.ts";
+
+describe("usage tracker", () => {
+	it("writes a flush in slices, yielding to the event loop between them", async () => {
+		const store = createSqliteStore({ path: ":memory:" });
+		const calls: { ids: string[]; at: number }[] = [];
+		const counting: Store = {
+			...store,
+			async markUsed(ids, at) {
+				calls.push({ ids, at });
+			},
+		};
+		const usage = createUsageTracker(counting, () => 42);
+		const ids = Array.from({ length: 600 }, (_, i) => `acc${i}`);
+		for (const id of ids) usage.touch(id);
+		usage.touch("acc0");
+		// Something else waiting on the event loop runs between the slices, not after them all.
+		let slicesBeforeOther = -1;
+		const flushing = usage.flush();
+		setImmediate(() => {
+			slicesBeforeOther = calls.length;
+		});
+		await flushing;
+		expect(slicesBeforeOther).toBe(1);
+		expect(calls.map((c) => c.ids.length)).toEqual([250, 250, 100]);
+		expect(calls.flatMap((c) => c.ids)).toEqual(ids);
+		expect(new Set(calls.map((c) => c.at))).toEqual(new Set([42]));
+		await usage.flush();
+		expect(calls).toHaveLength(3);
+		await usage.stop();
+		await store.close();
+	});
+});
