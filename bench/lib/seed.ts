@@ -94,7 +94,8 @@ export async function migrate(db: BenchDatabase): Promise<void> {
 /**
  * Seeds `count` accounts (`acct-0` … `acct-<count-1>`) at `provider`, in batches: one transaction
  * per batch on SQLite; one multi-row `INSERT … SELECT FROM unnest(…)` per batch on PostgreSQL,
- * with the next batch sealed while the database writes the previous one.
+ * with the next batch sealed while the database writes the previous one. Every account is as
+ * Tether leaves one it has just linked: created, updated and last used at the seeding time.
  */
 export async function seedAccounts(
 	db: BenchDatabase,
@@ -122,8 +123,8 @@ export async function seedAccounts(
 		const account = sqlite.prepare(`INSERT INTO connected_accounts (
 	id, user_id, provider_config_id, provider_account_id, email, scopes, token_type,
 	access_token_enc, refresh_token_enc, refresh_token_hashes, access_token_expires_at, status,
-	version, created_at, updated_at
-) VALUES (?, ?, ?, ?, ?, ?, 'Bearer', ?, ?, ?, ?, 'active', 1, ?, ?)`);
+	version, created_at, updated_at, last_used_at
+) VALUES (?, ?, ?, ?, ?, ?, 'Bearer', ?, ?, ?, ?, 'active', 1, ?, ?, ?)`);
 		const write = sqlite.transaction((rows: Row[]) => {
 			for (const r of rows) {
 				user.run(r.userId, r.email, now, now);
@@ -138,6 +139,7 @@ export async function seedAccounts(
 					r.refreshTokenEnc,
 					r.refreshTokenHashes,
 					r.expiresAt,
+					now,
 					now,
 					now,
 				);
@@ -168,10 +170,10 @@ SELECT id, email, $3, $3 FROM unnest($1::text[], $2::text[]) AS t (id, email)`,
 				`INSERT INTO connected_accounts (
 	id, user_id, provider_config_id, provider_account_id, email, scopes, token_type,
 	access_token_enc, refresh_token_enc, refresh_token_hashes, access_token_expires_at, status,
-	version, created_at, updated_at
+	version, created_at, updated_at, last_used_at
 )
 SELECT id, user_id, $1, provider_account_id, email, $2::jsonb, 'Bearer', ate, rte, rth::jsonb, exp,
-	'active', 1, $3, $3
+	'active', 1, $3, $3, $3
 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
 	$11::bigint[]) AS t (id, user_id, provider_account_id, email, ate, rte, rth, exp)`,
 				[

@@ -142,7 +142,13 @@ export async function createServer(
 		audit,
 	};
 	const refresh = createRefreshEngine(vault);
-	const usage = createUsageTracker(store, now);
+	// Last use is a hint for the proactive refresher's "used within" window: a tenth of that window
+	// (at most an hour) is precision enough.
+	const usage = createUsageTracker(
+		store,
+		now,
+		Math.min(3_600_000, config.proactiveRefresh.usedWithinSeconds * 100),
+	);
 	const hotTokens = createHotTokens(store, config.accessTokenCacheEntries);
 	const revocations = createRevocationWorker(vault, { background });
 	const webhooks = createWebhookWorker(vault, { background });

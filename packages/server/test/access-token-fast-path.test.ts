@@ -309,6 +309,53 @@ describe("access-token fast path answers as the Hono route does", () => {
 		).toBe(403);
 	});
 
+	it("the secret key names a user by the app's id too; unknown users and others' accounts are refused", async () => {
+		const backend = { authorization: `Bearer ${secretKey}` };
+		// An app user linked by the backend: Tether creates the user under the app's id.
+		const intent = await fetch(`${base}/v1/link/upstream`, {
+			method: "POST",
+			headers: { ...backend, "content-type": "application/json" },
+			body: JSON.stringify({ userId: "app-user-7", redirectTo: appUrl }),
+		});
+		expect(intent.status).toBe(200);
+		const landed = await createBrowser(tether).follow(
+			((await intent.json()) as { url: string }).url,
+			{ account: "erin" },
+		);
+		const linked = await fetch(`${base}/v1/link/complete`, {
+			method: "POST",
+			headers: { ...backend, "content-type": "application/json" },
+			body: JSON.stringify({
+				code: landed.searchParams.get("link_code"),
+				userId: "app-user-7",
+			}),
+		});
+		expect(linked.status).toBe(200);
+		const byAppId = await both(path("app-user-7", "erin"), {
+			headers: backend,
+		});
+		expect(byAppId.status).toBe(200);
+		expect(byAppId.body).toMatchObject({ accessToken: expect.any(String) });
+		// The app's id for another user's account, a user no one has, an id no user could have.
+		const cases: [string, string, number, string][] = [
+			["app-user-7", account, 404, "CONNECTED_ACCOUNT_NOT_FOUND"],
+			[alice.user.id, "erin", 404, "CONNECTED_ACCOUNT_NOT_FOUND"],
+			["app-user-8", "erin", 404, "USER_NOT_FOUND"],
+			["app-user-8", "nobody", 404, "USER_NOT_FOUND"],
+			["u".repeat(129), "erin", 400, "INVALID_REQUEST"],
+		];
+		for (const [user, id, status, code] of cases) {
+			// A segment longer than any user id is left to Hono by the fast path.
+			const answer = await both(
+				path(user, id),
+				{ headers: backend },
+				user.length <= 128,
+			);
+			expect([user, id, answer.status]).toEqual([user, id, status]);
+			expect(answer.body).toMatchObject({ code });
+		}
+	});
+
 	it("CORS: an app origin is allowed, another is not", async () => {
 		const allowed = await both(path("me"), {
 			headers: session(alice.accessToken, { origin }),

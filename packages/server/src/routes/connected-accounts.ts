@@ -12,7 +12,7 @@ import {
 import type { UsageTracker } from "../vault/usage.ts";
 import { toConnectedAccount } from "../vault/views.ts";
 import type { RouteDeps } from "./deps.ts";
-import { userFromPath } from "./resolve-user.ts";
+import { namedUser, userFromPath } from "./resolve-user.ts";
 import {
 	connectedAccountSchema,
 	errorResponse,
@@ -165,19 +165,10 @@ export async function accessTokenFor(
 		scopes: string[] | undefined;
 	},
 ): Promise<AccessTokenResponse> {
-	// The secret key names a user by Tether id or by the app's external id, which costs a user
-	// lookup. When the account's token is in memory and its owner is the id named, the lookup can
-	// only confirm it.
-	const hot =
-		principal?.kind === "secret"
-			? deps.hotTokens?.get(input.provider, input.providerAccountId)
-			: undefined;
-	const userId =
-		hot !== undefined && hot.row.userId === input.user
-			? input.user
-			: await userFromPath(deps, principal, input.user);
+	// The secret key names a user by Tether id or by the app's external id; resolving it costs a
+	// lookup, needed only when the account's owner is not the id named.
 	return issueAccessToken(deps, {
-		userId,
+		...namedUser(deps, principal, input.user),
 		provider: input.provider,
 		providerAccountId: input.providerAccountId,
 		scopes: input.scopes ?? [],

@@ -3,6 +3,23 @@ import { resolveUserParam } from "../http/principal.ts";
 import { resolveUserId } from "../vault/users.ts";
 import type { RouteDeps } from "./deps.ts";
 
+/**
+ * The `:user` segment as the principal names it: a session's own id, or (secret key) a Tether id
+ * or the app's external id, with how to resolve it. Callers that hold a row naming its owner can
+ * compare first and resolve only when that fails.
+ */
+export function namedUser(
+	deps: RouteDeps,
+	principal: Principal | null,
+	user: string,
+	options: { create?: boolean } = {},
+): { userId: string; resolveUser?: () => Promise<string> } {
+	const named = resolveUserParam(principal, user);
+	return principal?.kind === "secret"
+		? { userId: named, resolveUser: () => resolveUserId(deps, named, options) }
+		: { userId: named };
+}
+
 /** The `:user` segment as a Tether user id: a session's own, or any the secret key names. */
 export async function userFromPath(
 	deps: RouteDeps,
@@ -10,8 +27,6 @@ export async function userFromPath(
 	user: string,
 	options: { create?: boolean } = {},
 ): Promise<string> {
-	const named = resolveUserParam(principal, user);
-	return principal?.kind === "secret"
-		? resolveUserId(deps, named, options)
-		: named;
+	const named = namedUser(deps, principal, user, options);
+	return named.resolveUser === undefined ? named.userId : named.resolveUser();
 }

@@ -15,7 +15,14 @@ type IssueDeps = VaultDeps & {
 };
 
 interface IssueInput {
+	/** The caller's user id: the account must be theirs. */
 	userId: string;
+	/**
+	 * When `userId` is only a name for the user (the secret key's `:user`, a Tether id or the app's
+	 * external id): its Tether id. Called only when the account's owner is not `userId` itself,
+	 * so the common case costs no user lookup.
+	 */
+	resolveUser?: () => Promise<string>;
 	provider: string;
 	providerAccountId: string;
 	scopes: string[];
@@ -96,7 +103,7 @@ function lacksScopes(
 
 /** A token left the vault: last use (batched) and the audit log (reads coalesced per account). */
 function served(deps: IssueDeps, row: ConnectedAccountRow): void {
-	deps.usage.touch(row.id);
+	deps.usage.touch(row.id, row.lastUsedAt);
 	deps.audit?.record({
 		kind: "token.read",
 		userId: row.userId,

@@ -30,17 +30,27 @@ export async function listAccounts(
 
 /**
  * The account, only if it belongs to `userId`. Someone else's account is "not found", exactly as a
- * missing one, so ids cannot be probed.
+ * missing one, so ids cannot be probed. With `resolveUser` (`userId` is a name the secret key gave,
+ * maybe an external id), the name is resolved only when the owner is not `userId` itself: an
+ * unknown user is still reported as one.
  */
 export async function findOwnedAccount(
 	deps: VaultDeps,
-	input: { userId: string; provider: string; providerAccountId: string },
+	input: {
+		userId: string;
+		resolveUser?: () => Promise<string>;
+		provider: string;
+		providerAccountId: string;
+	},
 ): Promise<ConnectedAccountRow> {
 	const row = await deps.store.findConnectedAccount(
 		input.provider,
 		input.providerAccountId,
 	);
-	if (row === null || row.userId !== input.userId) throw accountNotFound();
+	if (row !== null && row.userId === input.userId) return row;
+	const owner =
+		input.resolveUser === undefined ? input.userId : await input.resolveUser();
+	if (row === null || row.userId !== owner) throw accountNotFound();
 	return row;
 }
 

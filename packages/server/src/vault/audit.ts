@@ -1,4 +1,4 @@
-import { newId } from "../auth/random.ts";
+import { newTimeOrderedId } from "../auth/random.ts";
 import type { Logger } from "../logger.ts";
 import type { AuditKind, NewAuditEvent, Store } from "../store/index.ts";
 
@@ -40,7 +40,12 @@ const readWindowMs = 10_000;
 const maxOpenReads = 1_000;
 /** Beyond this many waiting rows (the store is down), new entries are dropped and counted. */
 const maxBufferedRows = 10_000;
-const writeBatch = 500;
+/**
+ * Rows per write. With many accounts read, every read is a row of its own (thousands a second):
+ * a batch is written in transactions of this size with a turn of the event loop between them, so
+ * SQLite's synchronous writes never hold requests for long.
+ */
+const writeBatch = 100;
 /** Rows older than this are pruned, hourly, a bounded batch at a time. */
 const retentionMs = 30 * 24 * 60 * 60 * 1000;
 const pruneEveryMs = 60 * 60 * 1000;
@@ -93,6 +98,7 @@ export function createAuditRecorder(input: {
 			}
 		}
 		for (let i = 0; i < batch.length; i += writeBatch) {
+			if (i > 0) await new Promise((resolve) => setImmediate(resolve));
 			const chunk = batch.slice(i, i + writeBatch);
 			try {
 				await store.appendAudit(chunk);
@@ -186,9 +192,10 @@ export function createAuditRecorder(input: {
 				dropped++;
 				return;
 			}
+			const at = now();
 			const row: NewAuditEvent = {
-				id: newId("aud"),
-				at: now(),
+				id: newTimeOrderedId("aud", at),
+				at,
 				kind: entry.kind,
 				userId: entry.userId ?? null,
 				providerConfigId: entry.provider ?? null,

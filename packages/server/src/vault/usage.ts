@@ -9,22 +9,33 @@ const flushEveryMs = 5_000;
  * between them: requests keep being answered while it runs.
  */
 const idsPerWrite = 250;
+/** Accounts remembered as written lately; beyond this the memory starts over (a write repeats). */
+const maxRemembered = 100_000;
 
 export interface UsageTracker {
-	touch(accountId: string): void;
+	/**
+	 * The account was used now. `storedAt` is the last use its row holds: within the resolution of
+	 * now, nothing needs writing.
+	 */
+	touch(accountId: string, storedAt: number | null): void;
 	flush(): Promise<void>;
 	stop(): Promise<void>;
 }
 
 /**
  * Batches "this account was used" so the access-token hot path never writes to the database:
- * one `markUsed` per interval for all accounts touched in it.
+ * one `markUsed` per interval for the accounts touched in it whose stored last use is older than
+ * `resolutionMs`. A busy account is written once per resolution, not once per interval, so the
+ * writes follow the number of accounts in use per hour, not the request rate.
  */
 export function createUsageTracker(
 	store: Store,
 	now: () => number,
+	resolutionMs: number,
 ): UsageTracker {
 	let pending = new Set<string>();
+	/** Accounts queued since their row was read (a row kept in memory still shows the old time). */
+	const recent = new Map<string, number>();
 	const flush = async () => {
 		if (pending.size === 0) return;
 		const ids = [...pending];
@@ -38,7 +49,13 @@ export function createUsageTracker(
 	const timer = setInterval(() => void flush().catch(() => {}), flushEveryMs);
 	timer.unref();
 	return {
-		touch: (accountId) => {
+		touch: (accountId, storedAt) => {
+			const at = now();
+			if (storedAt !== null && at - storedAt < resolutionMs) return;
+			const queued = recent.get(accountId);
+			if (queued !== undefined && at - queued < resolutionMs) return;
+			if (recent.size >= maxRemembered) recent.clear();
+			recent.set(accountId, at);
 			pending.add(accountId);
 		},
 		flush,
