@@ -50,6 +50,7 @@ import {
 	toUser,
 	toUserSummary,
 } from "./rows.ts";
+import { startCheckpointer } from "./sqlite-checkpointer.ts";
 import {
 	type EncryptedTable,
 	encryptedColumns,
@@ -420,6 +421,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 	// WAL makes NORMAL durable against application crashes; only an OS crash can lose the last commits.
 	db.pragma("synchronous = NORMAL");
 	db.pragma("foreign_keys = ON");
+	const checkpointer =
+		path === ":memory:" ? undefined : startCheckpointer(db, path);
 	db.function("tether_key_id", { deterministic: true }, (value: unknown) =>
 		typeof value === "string" ? envelopeKeyId(value) : null,
 	);
@@ -470,6 +473,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 		},
 
 		async close() {
+			await checkpointer?.stop();
 			db.close();
 		},
 
