@@ -1,6 +1,8 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { newTimeOrderedId } from "../auth/random.ts";
@@ -96,5 +98,22 @@ describe("SQLite checkpoints from a worker thread", () => {
 		} finally {
 			await watch.stop();
 		}
+	});
+
+	it("a script that closes its store exits normally, the worker stopped", () => {
+		const storeModule = fileURLToPath(new URL("./sqlite.ts", import.meta.url));
+		const script = `
+const { createSqliteStore } = await import(${JSON.stringify(storeModule)});
+const store = createSqliteStore({ path: ${JSON.stringify(join(dir, "script.db"))} });
+await store.migrate();
+await store.close();
+console.log("closed");
+`;
+		const out = execFileSync(
+			process.execPath,
+			["--import", "tsx", "--input-type=module", "-e", script],
+			{ encoding: "utf8", timeout: 30_000 },
+		);
+		expect(out.trim()).toBe("closed");
 	});
 });

@@ -81,6 +81,8 @@ export function startCheckpointer(
 		async stop() {
 			if (stopping) return exited;
 			stopping = true;
+			// Unreferenced, the worker would not keep this process alive long enough to hear it exit.
+			worker.ref();
 			worker.postMessage("stop");
 			await exited;
 			fallBack();
