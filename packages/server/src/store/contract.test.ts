@@ -1569,6 +1569,14 @@ function storeContract(target: Target): void {
 				const ids = async (input: Parameters<Store["listAudit"]>[0]) =>
 					(await store.listAudit(input)).map((r) => r.id);
 				expect(await ids({ limit: 10, userId: "usr-1" })).toEqual([b.id, a.id]);
+				// A user's events of a kind other than reads go through the per-user index, which
+				// leaves reads out; with reads (or no kind) the log is walked by time.
+				expect(
+					await ids({ limit: 10, userId: "usr-1", kind: "token.refresh" }),
+				).toEqual([a.id]);
+				expect(
+					await ids({ limit: 10, userId: "usr-1", kind: "token.read" }),
+				).toEqual([b.id]);
 				expect(await ids({ limit: 10, provider: "github" })).toEqual([
 					c.id,
 					b.id,

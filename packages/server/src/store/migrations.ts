@@ -289,6 +289,10 @@ CREATE TRIGGER connected_accounts_deleted AFTER DELETE ON connected_accounts
 `;
 }
 
+const auditUserIndexWithoutReads = `DROP INDEX audit_events_user_idx;
+CREATE INDEX audit_events_user_idx ON audit_events (user_id, at, id) WHERE kind <> 'token.read';
+`;
+
 export const migrations: readonly Migration[] = [
 	{
 		version: 1,
@@ -322,6 +326,17 @@ export const migrations: readonly Migration[] = [
 		sql: {
 			sqlite: "",
 			postgres: "ALTER TABLE connected_accounts SET (fillfactor = 80);",
+		},
+	},
+	{
+		version: 6,
+		name: "audit_user_index_without_reads",
+		// Token reads are most of the log, one row per account read in a window: with many users,
+		// each was an entry on a random page of the per-user index (a page written, and copied back
+		// at the next checkpoint, per read). The other indexes only ever grow at their end.
+		sql: {
+			sqlite: auditUserIndexWithoutReads,
+			postgres: auditUserIndexWithoutReads,
 		},
 	},
 ];

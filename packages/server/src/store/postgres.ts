@@ -6,7 +6,9 @@ import {
 	migrationsTableSql,
 } from "./migrations.ts";
 import {
+	type AuditFilterShape,
 	auditColumns,
+	auditFilterShape,
 	auditParams,
 	authCodeParams,
 	encryptedReplacePlan,
@@ -15,6 +17,7 @@ import {
 	insertColumns,
 	linkIntentParams,
 	newAccountParams,
+	notReadsSql,
 	oauthFlowParams,
 	type PatchKind,
 	patchColumns,
@@ -191,12 +194,10 @@ SELECT ${auditColumns.map((c) => (c === "detail" ? "detail::jsonb" : c)).join(",
 FROM unnest(${auditColumns.map((c, i) => `$${i + 1}::${auditTypes[c]}[]`).join(", ")})
 	AS batch (${auditColumns.join(", ")})`;
 
-function listAuditSql(filters: {
-	before: boolean;
-	userId: boolean;
-	provider: boolean;
-	kind: boolean;
-}): { text: string; order: string[] } {
+function listAuditSql(filters: AuditFilterShape): {
+	text: string;
+	order: string[];
+} {
 	const where: string[] = [];
 	const order: string[] = [];
 	const param = (name: string) => {
@@ -208,6 +209,7 @@ function listAuditSql(filters: {
 	if (filters.userId) where.push(`user_id = ${param("user_id")}`);
 	if (filters.provider) where.push(`provider_config_id = ${param("provider")}`);
 	if (filters.kind) where.push(`kind = ${param("kind")}`);
+	if (filters.notReads) where.push(notReadsSql);
 	const limit = param("limit");
 	return {
 		text: `SELECT * FROM audit_events${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`} ORDER BY at DESC, id DESC LIMIT ${limit}`,
@@ -769,12 +771,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 			);
 		},
 		async listAudit(input) {
-			const { text, order } = listAuditStatement({
-				before: input.before !== undefined,
-				userId: input.userId !== undefined,
-				provider: input.provider !== undefined,
-				kind: input.kind !== undefined,
-			});
+			const { text, order } = listAuditStatement(auditFilterShape(input));
 			const values: Record<string, Value> = {
 				before_at: input.before?.at ?? null,
 				before_id: input.before?.id ?? null,

@@ -7,7 +7,9 @@ import {
 	migrationsTableSql,
 } from "./migrations.ts";
 import {
+	type AuditFilterShape,
 	auditColumns,
+	auditFilterShape,
 	auditParams,
 	authCodeParams,
 	encryptedReplacePlan,
@@ -16,6 +18,7 @@ import {
 	insertColumns,
 	linkIntentParams,
 	newAccountParams,
+	notReadsSql,
 	oauthFlowParams,
 	type Params,
 	patchColumns,
@@ -97,12 +100,7 @@ function notUnderKey(table: EncryptedTable): string {
 }
 
 /** Filters of `listAudit` (as SQL terms over named parameters); one cached statement per combination. */
-function listAuditSql(filters: {
-	before: boolean;
-	userId: boolean;
-	provider: boolean;
-	kind: boolean;
-}): string {
+function listAuditSql(filters: AuditFilterShape): string {
 	const where: string[] = [];
 	// `at <= x` first, so the index on (at, id) serves the range and the rest only filters.
 	if (filters.before)
@@ -110,6 +108,7 @@ function listAuditSql(filters: {
 	if (filters.userId) where.push("user_id = @user_id");
 	if (filters.provider) where.push("provider_config_id = @provider");
 	if (filters.kind) where.push("kind = @kind");
+	if (filters.notReads) where.push(notReadsSql);
 	return `SELECT * FROM audit_events${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`} ORDER BY at DESC, id DESC LIMIT @limit`;
 }
 
@@ -727,12 +726,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 			if (input.provider !== undefined) params.provider = input.provider;
 			if (input.kind !== undefined) params.kind = input.kind;
 			return st()
-				.listAudit({
-					before: input.before !== undefined,
-					userId: input.userId !== undefined,
-					provider: input.provider !== undefined,
-					kind: input.kind !== undefined,
-				})
+				.listAudit(auditFilterShape(input))
 				.all(params)
 				.map(toAuditEvent);
 		},

@@ -239,6 +239,14 @@ export interface AuditEventRow {
 
 export type NewAuditEvent = Omit<AuditEventRow, "kind"> & { kind: AuditKind };
 
+export interface ListAuditInput {
+	limit: number;
+	before?: AuditCursor;
+	userId?: string;
+	provider?: string;
+	kind?: string;
+}
+
 /** Where a page of the audit log ended: rows strictly older come next. */
 export interface AuditCursor {
 	at: number;
@@ -480,13 +488,7 @@ export interface Store {
 	/** Inserts every row in one transaction (or one statement); an empty list writes nothing. */
 	appendAudit(rows: NewAuditEvent[]): Promise<void>;
 	/** Newest first (`at`, then `id`, descending); each filter given narrows the list. */
-	listAudit(input: {
-		limit: number;
-		before?: AuditCursor;
-		userId?: string;
-		provider?: string;
-		kind?: string;
-	}): Promise<AuditEventRow[]>;
+	listAudit(input: ListAuditInput): Promise<AuditEventRow[]>;
 	/**
 	 * Summed occurrences per bucket, kind, provider and reason, for rows with
 	 * `since <= at < until` (`until` default: no end), optionally only of `kinds`. Buckets are
