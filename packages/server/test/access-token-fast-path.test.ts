@@ -336,6 +336,37 @@ describe("access-token fast path answers as the Hono route does", () => {
 		});
 		expect(byAppId.status).toBe(200);
 		expect(byAppId.body).toMatchObject({ accessToken: expect.any(String) });
+		// Served from memory after that: naming the user by the app's id costs a user lookup, and
+		// the account's row is not read again.
+		const { store } = tether.server;
+		const calls = { account: 0, user: 0 };
+		const spied = {
+			findConnectedAccount: store.findConnectedAccount,
+			getUser: store.getUser,
+			findUserByExternalId: store.findUserByExternalId,
+		};
+		store.findConnectedAccount = (...args) => {
+			calls.account++;
+			return spied.findConnectedAccount(...args);
+		};
+		store.getUser = (...args) => {
+			calls.user++;
+			return spied.getUser(...args);
+		};
+		store.findUserByExternalId = (...args) => {
+			calls.user++;
+			return spied.findUserByExternalId(...args);
+		};
+		try {
+			for (let i = 0; i < 3; i++)
+				expect(
+					(await both(path("app-user-7", "erin"), { headers: backend })).body,
+				).toEqual(byAppId.body);
+			expect(calls.account).toBe(0);
+			expect(calls.user).toBeGreaterThan(0);
+		} finally {
+			Object.assign(store, spied);
+		}
 		// The app's id for another user's account, a user no one has, an id no user could have.
 		const cases: [string, string, number, string][] = [
 			["app-user-7", account, 404, "CONNECTED_ACCOUNT_NOT_FOUND"],

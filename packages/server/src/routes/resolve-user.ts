@@ -5,7 +5,7 @@ import type { RouteDeps } from "./deps.ts";
 
 /**
  * The `:user` segment as the principal names it: a session's own id, or (secret key) a Tether id
- * or the app's external id, with how to resolve it. Callers that hold a row naming its owner can
+ * or the app's external id, with how to resolve it. Callers that hold a row naming its owner
  * compare first and resolve only when that fails.
  */
 export function namedUser(
@@ -15,9 +15,16 @@ export function namedUser(
 	options: { create?: boolean } = {},
 ): { userId: string; resolveUser?: () => Promise<string> } {
 	const named = resolveUserParam(principal, user);
-	return principal?.kind === "secret"
-		? { userId: named, resolveUser: () => resolveUserId(deps, named, options) }
-		: { userId: named };
+	if (principal?.kind !== "secret") return { userId: named };
+	let resolved: Promise<string> | undefined;
+	return {
+		userId: named,
+		// At most one lookup per request, however many rows are compared.
+		resolveUser: () => {
+			resolved ??= resolveUserId(deps, named, options);
+			return resolved;
+		},
+	};
 }
 
 /** The `:user` segment as a Tether user id: a session's own, or any the secret key names. */

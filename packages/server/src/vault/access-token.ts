@@ -41,9 +41,11 @@ export async function issueAccessToken(
 	const hot = deps.hotTokens?.get(input.provider, input.providerAccountId);
 	if (
 		hot !== undefined &&
-		hot.row.userId === input.userId &&
 		hot.freshUntil > deps.now() &&
-		!lacksScopes(deps, hot.row, input.scopes)
+		!lacksScopes(deps, hot.row, input.scopes) &&
+		(hot.row.userId === input.userId ||
+			(input.resolveUser !== undefined &&
+				hot.row.userId === (await input.resolveUser())))
 	) {
 		served(deps, hot.row);
 		deps.hotTokens?.count(true);
