@@ -5,7 +5,7 @@
  *   npx tsx bench/scale.ts [--sizes 1000,100000,1000000] [--databases sqlite,postgres]
  *                          [--rounds 3] [--duration 5] [--connections 1,32]
  *                          [--refresher-accounts 1000] [--variant label=/path/to/server/src/index.ts]
- *                          [--working-set N] [--token-cache N]
+ *                          [--working-set N] [--token-cache N] [--cpu-prof]
  *
  * For each database kind and size, a fresh database is migrated by Tether and seeded directly
  * (bench/lib/seed.ts: one user per account, every row sealed as Tether seals it). Then one Tether
@@ -29,11 +29,18 @@
  * row: what the number of stored accounts can cost. With the default, a database smaller than the
  * cache is served from memory once warm, so small sizes get faster, not large ones slower.
  *
+ * `--cpu-prof` writes each measured Tether process's V8 CPU profiles into
+ * bench/results/profiles/scale-<name>/ (the main thread's file has `.0.` before its sequence
+ * number; summarise it with bench/cpu-profile-summary.ts).
+ *
  * `--variant` also serves each database from another copy of the server (TETHER_BENCH_SERVER, see
- * lib/tether-process.ts), in the same alternating rounds, to measure a change at scale.
+ * lib/tether-process.ts), in the same alternating rounds, to measure a change at scale; give it
+ * more than once to compare several.
  */
+import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { loadavg } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ClosedLoopResult, closedLoop } from "./lib/closed-loop.ts";
 import {
@@ -46,6 +53,7 @@ import {
 	machine,
 	median,
 	postgresUrl,
+	resultsDir,
 	round1,
 	secretKey,
 	sleep,
@@ -69,9 +77,10 @@ const { values: args } = parseArgs({
 		duration: { type: "string", default: "5" },
 		connections: { type: "string", default: "1,32" },
 		"refresher-accounts": { type: "string", default: "1000" },
-		variant: { type: "string" },
+		variant: { type: "string", multiple: true },
 		"working-set": { type: "string" },
 		"token-cache": { type: "string" },
+		"cpu-prof": { type: "boolean", default: false },
 	},
 });
 const sizes = args.sizes.split(",").map(Number);
@@ -182,8 +191,18 @@ async function startTether(
 			...(setup.variant === undefined
 				? {}
 				: { env: { TETHER_BENCH_SERVER: setup.variant.entry } }),
+			...(args["cpu-prof"] && proactiveRefresh === undefined
+				? { execArgv: profileArgs(`scale-${setup.name}`) }
+				: {}),
 		},
 	);
+}
+
+/** One file per thread (tsx's loader has its own); the main thread's name has `.0.`. */
+function profileArgs(label: string): string[] {
+	const dir = join(resultsDir, "profiles", label);
+	mkdirSync(dir, { recursive: true });
+	return ["--cpu-prof", "--cpu-prof-dir", dir];
 }
 
 const pathFor = (setup: Setup, i: number) =>
@@ -222,9 +241,10 @@ try {
 			});
 		}
 
-	if (args.variant !== undefined) {
-		const [label = "variant", entry = ""] = args.variant.split("=");
-		for (const base of [...setups])
+	const bases = [...setups];
+	for (const variant of args.variant ?? []) {
+		const [label = "variant", entry = ""] = variant.split("=");
+		for (const base of bases)
 			setups.push({
 				...base,
 				name: `${base.name}-${label}`,
