@@ -53,7 +53,7 @@ import {
 	toUser,
 	toUserSummary,
 } from "./rows.ts";
-import { startCheckpointer } from "./sqlite-checkpointer.ts";
+import { startSqliteWorker } from "./sqlite-worker.ts";
 import {
 	type EncryptedTable,
 	encryptedColumns,
@@ -111,6 +111,9 @@ function listAuditSql(filters: AuditFilterShape): string {
 	if (filters.notReads) where.push(notReadsSql);
 	return `SELECT * FROM audit_events${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`} ORDER BY at DESC, id DESC LIMIT @limit`;
 }
+
+/** An id already there is the same entry written twice (a batch retried after an unclear failure). */
+const insertAuditSql = `INSERT OR IGNORE INTO audit_events (${auditColumns.join(", ")}) VALUES (${auditColumns.map((c) => `@${c}`).join(", ")})`;
 
 function listUsersSql(filters: { after: boolean; query: boolean }): string {
 	const where: string[] = [];
@@ -291,9 +294,7 @@ RETURNING *`),
 			"UPDATE events SET delivered_at = NULL, attempts = 0, last_error = NULL, next_attempt_at = @now WHERE id = @id RETURNING *",
 		),
 
-		insertAudit: p(
-			`INSERT INTO audit_events (${auditColumns.join(", ")}) VALUES (${auditColumns.map((c) => `@${c}`).join(", ")})`,
-		),
+		insertAudit: p(insertAuditSql),
 		auditCounts: p(auditCountsSql(false)),
 		auditCountsOfKinds: p(auditCountsSql(true)),
 		pruneAudit: p(
@@ -413,15 +414,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 	const { path } = options;
 	if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
 	const db = new Database(path);
-	db.pragma(
-		`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`,
-	);
+	const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+	db.pragma(`busy_timeout = ${busyTimeoutMs}`);
 	db.pragma("journal_mode = WAL");
 	// WAL makes NORMAL durable against application crashes; only an OS crash can lose the last commits.
 	db.pragma("synchronous = NORMAL");
 	db.pragma("foreign_keys = ON");
-	const checkpointer =
-		path === ":memory:" ? undefined : startCheckpointer(db, path);
+	const worker =
+		path === ":memory:"
+			? undefined
+			: startSqliteWorker(db, path, busyTimeoutMs);
 	db.function("tether_key_id", { deterministic: true }, (value: unknown) =>
 		typeof value === "string" ? envelopeKeyId(value) : null,
 	);
@@ -472,7 +474,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 		},
 
 		async close() {
-			await checkpointer?.stop();
+			await worker?.stop();
 			db.close();
 		},
 
@@ -714,6 +716,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 		async appendAudit(rows) {
 			if (rows.length === 0) return;
 			const params = rows.map(auditParams);
+			// On the worker's connection when it runs: no request waits for the log.
+			const written = worker?.run(insertAuditSql, params);
+			if (written !== undefined) return written;
 			guard(() => ops().appendAudit.immediate(params));
 		},
 		async listAudit(input) {
