@@ -53,7 +53,7 @@ import {
 	toUser,
 	toUserSummary,
 } from "./rows.ts";
-import { startSqliteWorker } from "./sqlite-worker.ts";
+import { startCheckpointer } from "./sqlite-checkpointer.ts";
 import {
 	type EncryptedTable,
 	encryptedColumns,
@@ -414,16 +414,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 	const { path } = options;
 	if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
 	const db = new Database(path);
-	const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
-	db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+	db.pragma(
+		`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`,
+	);
 	db.pragma("journal_mode = WAL");
 	// WAL makes NORMAL durable against application crashes; only an OS crash can lose the last commits.
 	db.pragma("synchronous = NORMAL");
 	db.pragma("foreign_keys = ON");
-	const worker =
-		path === ":memory:"
-			? undefined
-			: startSqliteWorker(db, path, busyTimeoutMs);
+	const checkpointer =
+		path === ":memory:" ? undefined : startCheckpointer(db, path);
 	db.function("tether_key_id", { deterministic: true }, (value: unknown) =>
 		typeof value === "string" ? envelopeKeyId(value) : null,
 	);
@@ -474,7 +473,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 		},
 
 		async close() {
-			await worker?.stop();
+			await checkpointer?.stop();
 			db.close();
 		},
 
@@ -716,9 +715,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 		async appendAudit(rows) {
 			if (rows.length === 0) return;
 			const params = rows.map(auditParams);
-			// On the worker's connection when it runs: no request waits for the log.
-			const written = worker?.run(insertAuditSql, params);
-			if (written !== undefined) return written;
 			guard(() => ops().appendAudit.immediate(params));
 		},
 		async listAudit(input) {

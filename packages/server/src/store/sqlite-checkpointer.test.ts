@@ -7,10 +7,10 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { newTimeOrderedId } from "../auth/random.ts";
 import { createSqliteStore } from "./sqlite.ts";
-import { startSqliteWorker } from "./sqlite-worker.ts";
+import { startCheckpointer } from "./sqlite-checkpointer.ts";
 import type { NewAuditEvent, Store } from "./types.ts";
 
-describe("SQLite's worker thread", () => {
+describe("SQLite checkpoints from a worker thread", () => {
 	let dir: string;
 	let file: string;
 	let store: Store;
@@ -55,7 +55,7 @@ describe("SQLite's worker thread", () => {
 		db.pragma("journal_mode = WAL");
 		const autocheckpoint = () =>
 			db.pragma("wal_autocheckpoint", { simple: true });
-		const worker = startSqliteWorker(db, file, 5_000);
+		const checkpointer = startCheckpointer(db, file);
 		try {
 			expect(autocheckpoint()).toBe(0);
 			const before = statSync(file).size;
@@ -66,50 +66,21 @@ describe("SQLite's worker thread", () => {
 				await until(() => statSync(file).size > before + 1_000 * 4096),
 			).toBe(true);
 		} finally {
-			await worker.stop();
+			await checkpointer.stop();
 		}
 		expect(autocheckpoint()).toBe(1000);
 		db.close();
 	});
 
-	it("runs a batch in one transaction on its own connection, and reports a failed one", async () => {
-		const db = new Database(file);
-		db.pragma("journal_mode = WAL");
-		db.exec("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER)");
-		const worker = startSqliteWorker(db, file, 5_000);
-		try {
-			const rows = Array.from({ length: 50 }, (_, i) => ({ k: `k${i}`, v: i }));
-			await worker.run("INSERT INTO kv (k, v) VALUES (@k, @v)", rows);
-			// Settled means committed: the main connection sees every row.
-			expect(db.prepare("SELECT COUNT(*) FROM kv").pluck().get()).toBe(50);
-			// One bad row fails the whole batch, with SQLite's code.
-			await expect(
-				worker.run("INSERT INTO kv (k, v) VALUES (@k, @v)", [
-					{ k: "new", v: 1 },
-					{ k: "k0", v: 2 },
-				]),
-			).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT_PRIMARYKEY" });
-			expect(db.prepare("SELECT COUNT(*) FROM kv").pluck().get()).toBe(50);
-		} finally {
-			await worker.stop();
-		}
-		// Stopped: batches are the caller's to write again.
-		expect(
-			worker.run("INSERT INTO kv (k, v) VALUES (@k, @v)", []),
-		).toBeUndefined();
-		db.close();
-	});
-
 	it("a worker that cannot run hands checkpoints back to the main connection", async () => {
 		const db = new Database(file);
-		const worker = startSqliteWorker(db, join(dir, "missing", "x.db"), 5_000);
+		const checkpointer = startCheckpointer(db, join(dir, "missing", "x.db"));
 		expect(
 			await until(
 				() => db.pragma("wal_autocheckpoint", { simple: true }) === 1000,
 			),
 		).toBe(true);
-		expect(worker.run("SELECT 1", [{}])).toBeUndefined();
-		await worker.stop();
+		await checkpointer.stop();
 		db.close();
 	});
 
@@ -119,17 +90,7 @@ describe("SQLite's worker thread", () => {
 			const mark = watch.mark();
 			expect(mark).not.toBeNull();
 			const before = statSync(file).size;
-			// Written on the main connection (its own commits never move its mark), then copied
-			// back by the worker.
-			for (let i = 0; i < 1_500; i++)
-				await store.insertUser({
-					id: `usr_${i}`,
-					externalId: null,
-					email: null,
-					displayName: "x".repeat(3_000),
-					createdAt: i,
-					updatedAt: i,
-				});
+			await store.appendAudit(bulkyRows(1_500));
 			expect(await until(() => statSync(file).size > before)).toBe(true);
 			// The mark is read at most once a millisecond.
 			await new Promise((resolve) => setTimeout(resolve, 5));
@@ -139,25 +100,7 @@ describe("SQLite's worker thread", () => {
 		}
 	});
 
-	it("the store writes the audit log on the worker's connection: another connection's commit", async () => {
-		const watch = store.watchAccounts(() => {});
-		try {
-			const mark = watch.mark();
-			const rows = bulkyRows(10);
-			await store.appendAudit(rows);
-			await new Promise((resolve) => setTimeout(resolve, 5));
-			// The access-token cache treats it as any other connection's commit: it refills.
-			expect(watch.mark()).not.toBe(mark);
-			expect(await store.listAudit({ limit: 20 })).toHaveLength(10);
-			// Written twice (a retry after an unclear failure): still one row each.
-			await store.appendAudit(rows);
-			expect(await store.listAudit({ limit: 20 })).toHaveLength(10);
-		} finally {
-			await watch.stop();
-		}
-	});
-
-	it("a script that closes its store exits normally, its worker stopped", () => {
+	it("a script that closes its store exits normally, the worker stopped", () => {
 		const storeModule = fileURLToPath(new URL("./sqlite.ts", import.meta.url));
 		const script = `
 const { createSqliteStore } = await import(${JSON.stringify(storeModule)});
