@@ -188,8 +188,10 @@ const auditTypes: Record<(typeof auditColumns)[number], string> = {
 	detail: "text",
 };
 
-// One array parameter per column, so a batch of any size is one statement with one fixed text.
-/** An id already there is the same entry written twice (a batch retried after an unclear failure). */
+/**
+ * One array parameter per column, so a batch of any size is one statement with one fixed text. An
+ * id already there is the same entry written twice (a batch retried after an unclear failure).
+ */
 const appendAuditSql = `INSERT INTO audit_events (${auditColumns.join(", ")})
 SELECT ${auditColumns.map((c) => (c === "detail" ? "detail::jsonb" : c)).join(", ")}
 FROM unnest(${auditColumns.map((c, i) => `$${i + 1}::${auditTypes[c]}[]`).join(", ")})
