@@ -115,27 +115,44 @@ export interface TestTether {
 	close(): Promise<void>;
 }
 
+type TestTetherOptions = {
+	database?: Database;
+	accessTokenTtlSeconds?: number;
+	config?: Partial<TetherConfig>;
+	providers?: (upstream: Upstream) => ProviderConfig[];
+	background?: boolean;
+	/** Tether's clock (the upstream keeps real time). */
+	now?: () => number;
+	/** Tether's provider-facing fetch, e.g. a tampering proxy. */
+	fetch?: FetchFn;
+	upstream?: Partial<UpstreamOptions>;
+	/** Rate limits: the given ones over the defaults (tests lower them), or `false` for none. */
+	rateLimits?: Partial<RateLimitsConfig> | false;
+};
+
 /**
  * One fully wired Tether on a real port, backed by SQLite or PostgreSQL, with a real oidc-provider
  * upstream configured as provider `upstream` (strict refresh-token rotation).
  */
 export async function startTestTether(
-	options: {
-		database?: Database;
-		accessTokenTtlSeconds?: number;
-		config?: Partial<TetherConfig>;
-		providers?: (upstream: Upstream) => ProviderConfig[];
-		background?: boolean;
-		/** Tether's clock (the upstream keeps real time). */
-		now?: () => number;
-		/** Tether's provider-facing fetch, e.g. a tampering proxy. */
-		fetch?: FetchFn;
-		upstream?: Partial<UpstreamOptions>;
-		/** Rate limits: the given ones over the defaults (tests lower them), or `false` for none. */
-		rateLimits?: Partial<RateLimitsConfig> | false;
-	} = {},
+	options: TestTetherOptions = {},
 ): Promise<TestTether> {
-	const port = await freePort();
+	// The port is chosen before the config that names it, and another test process may take it in
+	// between: then everything is built again on another port.
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await startTestTetherOn(await freePort(), options);
+		} catch (error) {
+			const taken = (error as { code?: string }).code === "EADDRINUSE";
+			if (!taken || attempt === 5) throw error;
+		}
+	}
+}
+
+async function startTestTetherOn(
+	port: number,
+	options: TestTetherOptions,
+): Promise<TestTether> {
 	const baseUrl = `http://127.0.0.1:${port}`;
 	const upstream = await startUpstream({
 		redirectUris: [`${baseUrl}/v1/signin/provider/upstream/callback`],
@@ -187,10 +204,15 @@ export async function startTestTether(
 		...(options.now === undefined ? {} : { now: options.now }),
 		...(options.fetch === undefined ? {} : { fetch: options.fetch }),
 	});
-	const listener: Listener = await listen(server.app, {
-		port,
-		hostname: "127.0.0.1",
-	});
+	let listener: Listener;
+	try {
+		listener = await listen(server.app, { port, hostname: "127.0.0.1" });
+	} catch (error) {
+		await server.close();
+		await upstream.close();
+		await db.drop();
+		throw error;
+	}
 	return {
 		server,
 		baseUrl,
