@@ -12,16 +12,19 @@ import {
 	rmSync,
 	writeFileSync,
 } from "node:fs";
-import { createServer as createNetServer } from "node:net";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
 	authorize,
 	createCookieJar,
+	freePort,
 	startUpstream,
 	type Upstream,
 } from "@tether/testkit";
+
+export { freePort };
+
 import pg from "pg";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -35,16 +38,6 @@ export const providerId = "upstream";
 
 export const sleep = (ms: number) =>
 	new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export async function freePort(): Promise<number> {
-	const server = createNetServer();
-	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	const address = server.address();
-	await new Promise((resolve) => server.close(resolve));
-	if (address === null || typeof address === "string")
-		throw new Error("no port");
-	return address.port;
-}
 
 /** The machine the figures come from. */
 export function machine() {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
+
+export { freePort } from "@tether/testkit";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 const bin = resolve(repoRoot, "packages/cli/bin/tether.js");
@@ -16,16 +17,6 @@ function installExitHook() {
 	process.on("exit", () => {
 		for (const child of alive) child.kill("SIGKILL");
 	});
-}
-
-export async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-	const address = server.address();
-	await new Promise((done) => server.close(done));
-	if (address === null || typeof address === "string")
-		throw new Error("no port");
-	return address.port;
 }
 
 export interface TetherProcess {

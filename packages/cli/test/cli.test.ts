@@ -1,6 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -9,20 +8,11 @@ import {
 	createServer as createTether,
 	loadConfig,
 } from "@tether/server";
+import { freePort } from "@tether/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 
 const bin = resolve(import.meta.dirname, "../bin/tether.js");
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-	const address = server.address();
-	await new Promise((r) => server.close(r));
-	if (address === null || typeof address === "string")
-		throw new Error("no port");
-	return address.port;
-}
 
 function waitForOutput(
 	child: ChildProcess,

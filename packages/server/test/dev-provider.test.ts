@@ -5,10 +5,9 @@ import {
 	statSync,
 	writeFileSync,
 } from "node:fs";
-import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CookieJar, createCookieJar } from "@tether/testkit";
+import { type CookieJar, createCookieJar, freePort } from "@tether/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
 	loadConfig,
@@ -19,16 +18,6 @@ import { type Listener, listen } from "../src/listen.ts";
 import { createLogger } from "../src/logger.ts";
 import { createServer, type TetherServer } from "../src/server.ts";
 import { createStore } from "../src/store/index.ts";
-
-async function freePort(): Promise<number> {
-	const server = createNetServer();
-	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	const address = server.address();
-	await new Promise((resolve) => server.close(resolve));
-	if (address === null || typeof address === "string")
-		throw new Error("no port");
-	return address.port;
-}
 
 /** The development setup (`npm start` without config) in a temp working directory. */
 interface DevTether {

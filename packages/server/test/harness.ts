@@ -1,9 +1,9 @@
-import { createServer as createNetServer } from "node:net";
 import type { FetchFn } from "@tether/oauth";
 import {
 	authorize,
 	createCookieJar,
 	type FaultProvider,
+	freePort,
 	startUpstream,
 	type Upstream,
 	type UpstreamOptions,
@@ -39,16 +39,6 @@ export const postgresSkipReason =
 export const secretKey = `tsk_${"s".repeat(40)}`;
 export const appUrl = "http://127.0.0.1:5999/app/";
 const encryptionKey = `t1:${Buffer.alloc(32, 9).toString("base64")}`;
-
-async function freePort(): Promise<number> {
-	const server = createNetServer();
-	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	const address = server.address();
-	await new Promise((resolve) => server.close(resolve));
-	if (address === null || typeof address === "string")
-		throw new Error("no port");
-	return address.port;
-}
 
 /** A throwaway database: a temp SQLite file, or a fresh PostgreSQL schema dropped afterwards. */
 export async function openTestStore(database: Database): Promise<{

@@ -6,6 +6,7 @@ export {
 	type FaultRequest,
 	startFaultProvider,
 } from "./fault/start-fault-provider.ts";
+export { freePort } from "./listen.ts";
 export { type AuthorizeOptions, authorize } from "./upstream/authorize.ts";
 export { type CookieJar, createCookieJar } from "./upstream/cookie-jar.ts";
 export {
