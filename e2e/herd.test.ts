@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startUpstream, type Upstream } from "@tether/testkit";
@@ -22,6 +22,8 @@ import {
 	freePort,
 	startTetherProcess,
 	type TetherProcess,
+	upstreamOidc,
+	writeTetherConfig,
 } from "./support/tether-process.ts";
 import { startTokenProxy, type TokenProxy } from "./support/token-proxy.ts";
 
@@ -77,38 +79,23 @@ describe.skipIf(postgresUrl === undefined)(
 				name: "config dir",
 				run: async () => rmSync(dir, { recursive: true, force: true }),
 			});
-			const configPath = join(dir, "tether.json");
-			writeFileSync(
-				configPath,
-				JSON.stringify({
-					mode: "production",
-					baseUrl,
-					database: db.url,
-					encryptionKeys: [encryptionKey],
-					secretKeys: [secretKey],
-					allowedRedirectUrls: [appUrl],
-					allowInsecureProviders: true,
-					refreshMarginSeconds,
-					providerTimeoutSeconds,
-					// Background refreshes would reach the provider between rounds and blur the count
-					// this suite is about; the herd is the only thing that may refresh here.
-					proactiveRefresh: { enabled: false },
-					providers: [
-						{
-							id: provider,
-							type: "oidc",
-							issuer: upstream.issuer,
-							// Discovery, sign-in pages and userinfo go straight to the upstream; token calls
-							// go through the proxy, which can hold one refresh (see the lease-holder test).
-							tokenEndpoint: proxy.url,
-							clientId: upstream.clientId,
-							clientSecret: upstream.clientSecret,
-							scopes: ["openid", "email", "profile", "offline_access"],
-						},
-					],
-				}),
-				{ mode: 0o600 },
-			);
+			const configPath = writeTetherConfig(join(dir, "tether.json"), {
+				baseUrl,
+				database: db.url,
+				encryptionKeys: [encryptionKey],
+				secretKeys: [secretKey],
+				allowedRedirectUrls: [appUrl],
+				refreshMarginSeconds,
+				providerTimeoutSeconds,
+				// Background refreshes would reach the provider between rounds and blur the count
+				// this suite is about; the herd is the only thing that may refresh here.
+				proactiveRefresh: { enabled: false },
+				providers: [
+					// Discovery, sign-in pages and userinfo go straight to the upstream; token calls
+					// go through the proxy, which can hold one refresh (see the lease-holder test).
+					upstreamOidc(provider, upstream, { tokenEndpoint: proxy.url }),
+				],
+			});
 
 			// Settled, not raced: a process that fails to start must not leave its siblings
 			// starting unwatched after the hook has given up.

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startUpstream, type Upstream } from "@tether/testkit";
@@ -17,6 +17,8 @@ import {
 	freePort,
 	startTetherProcess,
 	type TetherProcess,
+	upstreamOidc,
+	writeTetherConfig,
 } from "./support/tether-process.ts";
 
 /**
@@ -74,31 +76,15 @@ for (const database of ["sqlite", "postgres"] as const) {
 							sql.replace("connected_accounts", "{schema}.connected_accounts"),
 						);
 				}
-				const configPath = join(dir, "tether.json");
-				writeFileSync(
-					configPath,
-					JSON.stringify({
-						mode: "production",
-						baseUrl,
-						database: url,
-						encryptionKeys: [encryptionKey],
-						secretKeys: [secretKey],
-						allowedRedirectUrls: [appUrl],
-						allowInsecureProviders: true,
-						proactiveRefresh: { enabled: false },
-						providers: [
-							{
-								id: provider,
-								type: "oidc",
-								issuer: upstream.issuer,
-								clientId: upstream.clientId,
-								clientSecret: upstream.clientSecret,
-								scopes: ["openid", "email", "profile", "offline_access"],
-							},
-						],
-					}),
-					{ mode: 0o600 },
-				);
+				const configPath = writeTetherConfig(join(dir, "tether.json"), {
+					baseUrl,
+					database: url,
+					encryptionKeys: [encryptionKey],
+					secretKeys: [secretKey],
+					allowedRedirectUrls: [appUrl],
+					proactiveRefresh: { enabled: false },
+					providers: [upstreamOidc(provider, upstream)],
+				});
 				// One at a time: the first migrates, the second finds it done.
 				one = await startTetherProcess({
 					name: "one",

@@ -16,6 +16,8 @@ import {
 	freePort,
 	startTetherProcess,
 	type TetherProcess,
+	upstreamOidc,
+	writeTetherConfig,
 } from "../support/tether-process.ts";
 import {
 	startTokenProxy,
@@ -421,42 +423,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 			const configPath = join(dir, `${name}.json`);
 			// One config but for the token endpoint: each process reaches the upstream through its own
 			// path at the proxy, so the proxy knows whose refreshes are in flight.
-			writeFileSync(
-				configPath,
-				JSON.stringify({
-					mode: "production",
-					baseUrl,
-					database: theDb.url,
-					encryptionKeys: [encryptionKey],
-					secretKeys: [secretKey],
-					allowedRedirectUrls: [appUrl],
-					allowInsecureProviders: true,
-					refreshMarginSeconds,
-					providerTimeoutSeconds: options.providerTimeoutSeconds,
-					rateLimits: false,
-					proactiveRefresh: options.proactiveRefresh
-						? {
-								enabled: true,
-								intervalSeconds: 5,
-								lookaheadSeconds: 1,
-								usedWithinSeconds: 60,
-								batchSize: 20,
-							}
-						: { enabled: false },
-					providers: [
-						{
-							id: provider,
-							type: "oidc",
-							issuer: theUpstream.issuer,
-							tokenEndpoint: `${proxyOrigin}${proxyPath}`,
-							clientId: theUpstream.clientId,
-							clientSecret: theUpstream.clientSecret,
-							scopes: ["openid", "email", "profile", "offline_access"],
-						},
-					],
-				}),
-				{ mode: 0o600 },
-			);
+			writeTetherConfig(configPath, {
+				baseUrl,
+				database: theDb.url,
+				encryptionKeys: [encryptionKey],
+				secretKeys: [secretKey],
+				allowedRedirectUrls: [appUrl],
+				refreshMarginSeconds,
+				providerTimeoutSeconds: options.providerTimeoutSeconds,
+				rateLimits: false,
+				proactiveRefresh: options.proactiveRefresh
+					? {
+							enabled: true,
+							intervalSeconds: 5,
+							lookaheadSeconds: 1,
+							usedWithinSeconds: 60,
+							batchSize: 20,
+						}
+					: { enabled: false },
+				providers: [
+					upstreamOidc(provider, theUpstream, {
+						tokenEndpoint: `${proxyOrigin}${proxyPath}`,
+					}),
+				],
+			});
 			slots.push({
 				index,
 				name,

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { Upstream } from "@tether/testkit";
 
 export { freePort } from "@tether/testkit";
 
@@ -17,6 +19,43 @@ function installExitHook() {
 	process.on("exit", () => {
 		for (const child of alive) child.kill("SIGKILL");
 	});
+}
+
+/**
+ * Writes a config file for `startTetherProcess`, readable by its owner only (it holds keys):
+ * production mode, loopback providers allowed (the test's upstream), and then `config`.
+ */
+export function writeTetherConfig(
+	path: string,
+	config: Record<string, unknown>,
+): string {
+	writeFileSync(
+		path,
+		JSON.stringify({
+			mode: "production",
+			allowInsecureProviders: true,
+			...config,
+		}),
+		{ mode: 0o600 },
+	);
+	return path;
+}
+
+/** The test's upstream as an `oidc` provider with the scopes every suite signs in with. */
+export function upstreamOidc(
+	id: string,
+	upstream: Upstream,
+	overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+	return {
+		id,
+		type: "oidc",
+		issuer: upstream.issuer,
+		clientId: upstream.clientId,
+		clientSecret: upstream.clientSecret,
+		scopes: ["openid", "email", "profile", "offline_access"],
+		...overrides,
+	};
 }
 
 export interface TetherProcess {

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -19,6 +19,8 @@ import {
 	freePort,
 	startTetherProcess,
 	type TetherProcess,
+	upstreamOidc,
+	writeTetherConfig,
 } from "../../support/tether-process.ts";
 import {
 	startTokenProxy,
@@ -170,33 +172,20 @@ export async function startSecurityTether(
 		}
 		cleanups.push(() => database.store.close());
 
-		const configPath = join(dir, "tether.json");
-		writeFileSync(
-			configPath,
-			JSON.stringify({
-				mode: "production",
-				baseUrl,
-				database: database.url,
-				encryptionKeys: [encryptionKey],
-				secretKeys: [secretKey],
-				adminSecret,
-				allowedRedirectUrls: [appUrl, portalUrl],
-				allowInsecureProviders: true,
-				proactiveRefresh: { enabled: false },
-				rateLimits: false,
-				providers: Object.values(upstreams).map(({ id, upstream, proxy }) => ({
-					id,
-					type: "oidc",
-					issuer: upstream.issuer,
-					tokenEndpoint: proxy.url,
-					clientId: upstream.clientId,
-					clientSecret: upstream.clientSecret,
-					scopes: ["openid", "email", "profile", "offline_access"],
-				})),
-				...options.config,
-			}),
-			{ mode: 0o600 },
-		);
+		const configPath = writeTetherConfig(join(dir, "tether.json"), {
+			baseUrl,
+			database: database.url,
+			encryptionKeys: [encryptionKey],
+			secretKeys: [secretKey],
+			adminSecret,
+			allowedRedirectUrls: [appUrl, portalUrl],
+			proactiveRefresh: { enabled: false },
+			rateLimits: false,
+			providers: Object.values(upstreams).map(({ id, upstream, proxy }) =>
+				upstreamOidc(id, upstream, { tokenEndpoint: proxy.url }),
+			),
+			...options.config,
+		});
 
 		const logs: string[] = [];
 		const process = await startTetherProcess({
