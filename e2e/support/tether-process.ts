@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Upstream } from "@tether/testkit";
+import { upstreamProvider } from "../../packages/server/test/harness.ts";
 
 export { freePort } from "@tether/testkit";
 
@@ -48,11 +49,7 @@ export function upstreamOidc(
 	overrides: Record<string, unknown> = {},
 ): Record<string, unknown> {
 	return {
-		id,
-		type: "oidc",
-		issuer: upstream.issuer,
-		clientId: upstream.clientId,
-		clientSecret: upstream.clientSecret,
+		...upstreamProvider(upstream, id),
 		scopes: ["openid", "email", "profile", "offline_access"],
 		...overrides,
 	};
